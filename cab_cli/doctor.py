@@ -1,0 +1,73 @@
+"""`cab doctor`: one line per dependency, with the command that fixes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cab_core.errors import CabError
+from cab_core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str
+
+
+def _docker() -> tuple[Check, object | None]:
+    try:
+        from cab_workers.sandbox import Sandbox
+
+        sandbox = Sandbox()
+        if sandbox.ping():
+            version = sandbox.client.version().get("Version", "?")
+            return Check("docker", True, f"engine {version} reachable", ""), sandbox
+    except CabError as e:
+        return Check("docker", False, str(e), "deploy/bootstrap.sh (installs docker.io, starts dockerd)"), None
+    return Check("docker", False, "engine not answering", "deploy/bootstrap.sh (starts dockerd)"), None
+
+
+def _images(settings: Settings, sandbox: object | None) -> Check:
+    fix = "cab images build   (add --ca-bundle PATH behind a TLS proxy)"
+    if sandbox is None:
+        return Check("images", False, "skipped: no docker engine", fix)
+    from cab_workers.images import BUILD_ORDER, ImageBuilder
+
+    try:
+        builder = ImageBuilder(sandbox, settings.images_dir, prefix=settings.image_prefix)  # type: ignore[arg-type]
+        refs = [builder.ref(n) for n in BUILD_ORDER]
+    except CabError as e:
+        return Check("images", False, str(e), fix)
+    missing = [r.tag for r in refs if not r.built]
+    if missing:
+        return Check("images", False, f"missing {', '.join(missing)}", fix)
+    return Check("images", True, ", ".join(r.tag for r in refs), "")
+
+
+def _redis(settings: Settings) -> Check:
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
+        return Check("redis", True, f"{settings.redis_url} answers (needed by distributed mode only)", "")
+    except redis.RedisError as e:
+        return Check("redis", False, f"{settings.redis_url}: {e}",
+                     "start redis-server or set CAB_REDIS_URL (local `cab run` works without it)")
+
+
+def _store(settings: Settings) -> Check:
+    from cab_core.store import ResultStore
+
+    try:
+        store = ResultStore(settings.resolved_store_url)
+        store.create_schema()
+        return Check("result store", True, store.describe() if hasattr(store, "describe") else "reachable", "")
+    except CabError as e:
+        return Check("result store", False, str(e), "check CAB_STORE_URL (default: SQLite under CAB_HOME)")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    docker_check, sandbox = _docker()
+    return [docker_check, _images(settings, sandbox), _redis(settings), _store(settings)]

@@ -1,0 +1,58 @@
+"""`cab images build|list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cab_cli.common import console, fail, settings_from_env
+from cab_core.errors import CabError
+
+images_app = typer.Typer(help="Build and list cab's images.", no_args_is_help=True)
+
+
+@images_app.command("build")
+def build(
+    names: Annotated[list[str] | None, typer.Argument(help="Images to build; default all.")] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(
+        "--ca-bundle", envvar="CAB_CA_BUNDLE", help="Extra CA bundle (PEM) for pip/npm/apt inside builds.")] = None,
+) -> None:
+    """Build missing images (content-addressed tags: unchanged images are not rebuilt)."""
+    from cab_workers.images import ImageBuilder
+    from cab_workers.sandbox import Sandbox
+
+    settings = settings_from_env()
+    try:
+        builder = ImageBuilder(Sandbox(), settings.images_dir, prefix=settings.image_prefix,
+                               ca_bundle=ca_bundle or settings.ca_bundle)
+        with console.status("building images") as status:
+            def progress(msg: str) -> None:
+                status.update(msg[:120])
+                if ": built " in msg or "up to date" in msg or "created locally" in msg or "pull failed" in msg:
+                    console.print(f"  {msg}")
+
+            refs = builder.ensure(names or None, progress=progress)
+    except CabError as e:
+        fail(e)
+    for ref in refs:
+        console.print(f"[green]ok[/] {ref.name:<10} {ref.tag}  {ref.image_id}")
+
+
+@images_app.command("list")
+def list_() -> None:
+    """Show every image cab builds, its content tag and whether it is built."""
+    from cab_workers.images import ImageBuilder, describe
+    from cab_workers.sandbox import Sandbox
+
+    settings = settings_from_env()
+    try:
+        rows = describe(ImageBuilder(Sandbox(), settings.images_dir, prefix=settings.image_prefix))
+    except CabError as e:
+        fail(e)
+    table = Table("image", "tag", "built", "image id")
+    for row in rows:
+        table.add_row(row["name"], row["tag"], row["built"], row["image_id"] or "-")
+    console.print(table)

@@ -1,0 +1,168 @@
+"""The ``cab`` command line. Commands parse arguments and hand off; errors become one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from cab_cli import doctor as doctor_mod
+from cab_cli.common import console, err_console, fail, settings_from_env, store_for
+from cab_cli.images_cmd import images_app
+from cab_cli.render import export_jsonl, render_cell, render_results_table
+from cab_cli.tasks_cmd import tasks_app
+from cab_core.errors import CabError
+from cab_core.schema import CellResult, FailureClass
+
+app = typer.Typer(name="cab", help="Benchmark coding-agent CLIs x models x tasks.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(images_app, name="images")
+
+
+@app.command()
+def run(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML (see examples/demo.yaml).")],
+    slots: Annotated[int | None, typer.Option(help="Cells at once; default from the sweep.")] = None,
+    keep_workdirs: Annotated[bool, typer.Option(help="Keep each cell's scratch folder.")] = False,
+) -> None:
+    """Run a sweep on this host; rerunning resumes (final cells skipped, infra failures retried)."""
+    from cab_scheduler.sweep import expand, load_sweep
+    from cab_workers.adapters import ADAPTERS
+    from cab_workers.local import LocalHost, plan, run_planned
+    from cab_workers.sandbox import Sandbox
+
+    settings = settings_from_env()
+    try:
+        spec = load_sweep(sweep_file)
+        from cab_scheduler.catalog import TaskCatalog
+
+        cells = expand(spec, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS))
+        store = store_for(settings)
+        sweep_plan = plan(cells, store)
+        console.print(f"[bold]{spec.sweep_id}[/]: {len(cells)} cells, {len(sweep_plan.skipped)} already final, "
+                      f"{len(sweep_plan.to_run)} to run, {slots or spec.slots} at once")
+        store.record_sweep(spec)
+        with LocalHost(settings, progress=lambda m: console.print(f"  [dim]{m}[/]"),
+                       keep_workdirs=keep_workdirs) as host:
+            assert host.ctx is not None
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console, transient=False) as bar:
+                job = bar.add_task("cells", total=len(sweep_plan.to_run))
+
+                def done(r: CellResult) -> None:
+                    status = "[green]pass[/]" if r.axes and r.axes.pass_rate.passed else "[red]fail[/]"
+                    if r.failure.failure_class != FailureClass.none:
+                        status += f" [yellow]({r.failure.failure_class.value})[/]"
+                    bar.console.print(f"  {status} {r.identity.cell_id}")
+                    bar.advance(job)
+
+                try:
+                    run_planned(sweep_plan, host.ctx, store, slots=slots or spec.slots, on_done=done)
+                except KeyboardInterrupt:
+                    removed = Sandbox().reap(owner_pid=os.getpid())
+                    err_console.print(f"interrupted: removed {len(removed)} containers; rerun to resume")
+                    raise typer.Exit(130) from None
+        results = list(store.latest_by_cell(spec.sweep_id).values())
+    except CabError as e:
+        fail(e)
+    console.print(render_results_table(sorted(results, key=lambda r: r.identity.cell_id)))
+    if results:
+        example = sorted(results, key=lambda r: r.identity.cell_id)[0].identity.cell_id
+        console.print(f"\nLook at one cell:  [bold]cab show '{example}'[/]")
+        console.print(f"All results:       cab results {spec.sweep_id}   |   cab export {spec.sweep_id}")
+
+
+@app.command()
+def show(
+    cell_id: Annotated[str, typer.Argument(help="Cell id: sweep/tui/model/category/task[#runN].")],
+    attempt: Annotated[int | None, typer.Option(help="Attempt number; default the latest.")] = None,
+) -> None:
+    """Print one cell the way the published cell pages lay it out."""
+    try:
+        result = store_for(settings_from_env()).get(cell_id, attempt)
+    except CabError as e:
+        fail(e)
+    if result is None:
+        fail(CabError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`"))
+    Console(width=max(console.width, 140)).print(render_cell(result))
+
+
+@app.command()
+def results(sweep_id: Annotated[str, typer.Argument(help="Sweep id.")]) -> None:
+    """A sweep's results table (latest attempt of every cell)."""
+    try:
+        rows = list(store_for(settings_from_env()).latest_by_cell(sweep_id).values())
+    except CabError as e:
+        fail(e)
+    if not rows:
+        fail(CabError(f"no results for sweep {sweep_id!r}; run it with `cab run SWEEP.yaml`"))
+    console.print(render_results_table(sorted(rows, key=lambda r: r.identity.cell_id)))
+
+
+@app.command()
+def export(
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id.")],
+    format: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File; default stdout.")] = None,
+) -> None:
+    """Write one JSON record per cell."""
+    if format != "jsonl":
+        fail(CabError(f"unknown format {format!r}; use --format jsonl"))
+    try:
+        rows = list(store_for(settings_from_env()).latest_by_cell(sweep_id).values())
+    except CabError as e:
+        fail(e)
+    if output is None:
+        export_jsonl(rows, sys.stdout)
+    else:
+        with output.open("w") as fp:
+            export_jsonl(rows, fp)
+        err_console.print(f"wrote {len(rows)} records to {output}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check Docker, images, Redis and the result store; say how to fix what is missing."""
+    checks = doctor_mod.run_checks(settings_from_env())
+    for check in checks:
+        mark = "[green]ok  [/]" if check.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {check.name:<14} {check.detail}" + ("" if check.ok else f"  -> {check.fix}"))
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def reap(
+    all_: Annotated[bool, typer.Option("--all", help="Remove every cab container on this host.")] = False,
+) -> None:
+    """Remove cab containers whose owning process is gone (orphans)."""
+    from cab_workers.sandbox import Sandbox
+
+    try:
+        removed = Sandbox().reap(only_dead_owners=not all_)
+    except CabError as e:
+        fail(e)
+    console.print(f"removed {len(removed)} containers" + (": " + ", ".join(removed) if removed else ""))
+
+
+@app.command("endpoint")
+def endpoint(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
+) -> None:
+    """Serve the scripted OpenAI-compatible endpoint (oracle, noop, sloppy, refuser, hang) until Ctrl-C."""
+    import uvicorn
+
+    from cab_workers.endpoint import create_app
+
+    uvicorn.run(create_app(settings_from_env().tasks_dir), host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,374 @@
+"""The schema of record: every persisted or wire record cab knows, in one module.
+
+Records that are stored carry ``schema_version``; bump it when a stored field changes meaning.
+Per-axis blocks keep the key names of the published cell pages (``pass``, ``stdout_tail``,
+``keyword_hits`` ...) so a stored cell reads exactly like a seed page's scorer breakdown.
+
+    TaskSpec      one task folder's ``task.yaml``
+    SweepSpec     what a user submits: TUIs x models x tasks x reruns
+    CellSpec      one expanded cell, self-contained enough to run on any host
+    CellResult    everything one attempt of a cell produced: identity, timing, axes, spans, calls
+      PassRateAxis / TokensAxis / LatencyAxis / BlastRadiusAxis / RefusalAxis / IntegrityAxis / CompositeAxis
+    Span          one traced phase of the cell pipeline
+    ModelCall     one model request as seen by the recorder (agent report today, proxy later)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+"""Version of the stored record layout (CellResult and its parts)."""
+
+METHODOLOGY_VERSION = "cab-2026.11.1"
+"""Version of how cells are run and scored; bumps whenever scoring config or pipeline semantics change."""
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+
+
+class Resources(_Record):
+    """Container limits for the agent (and the scorer) of a task."""
+
+    cpus: float = Field(1.0, gt=0, description="CPU quota in cores.")
+    memory_mb: int = Field(2048, ge=64, description="Memory limit in MiB (swap included).")
+    pids: int = Field(512, ge=16, description="Maximum number of processes in the container.")
+    gpus: int = Field(0, ge=0, description="GPUs the cell needs; 0 means a CPU host is enough.")
+
+
+class Timeouts(_Record):
+    """Per-phase budgets of one cell, in seconds."""
+
+    agent_s: float = Field(600, gt=0, description="Agent container wall-clock budget.")
+    test_s: float = Field(300, gt=0, description="Hidden-test run budget inside the scorer container.")
+    setup_s: float = Field(60, gt=0, description="Work dir materialisation and snapshot budget.")
+
+
+class TaskSpec(_Record):
+    """A task, as declared in ``tasks/<category>/<slug>/task.yaml``."""
+
+    schema_version: int = SCHEMA_VERSION
+    category: str = Field(description="Task family: polyglot, mutations, integrity, ...")
+    slug: str = Field(description="Folder name inside the category.")
+    title: str = Field(description="One-line summary shown in tables.")
+    language: str = Field(description="Main language of the work dir: rust, python, go, typescript, ...")
+    prompt: str = Field(description="What the agent is told; the only task text it sees.")
+    test_command: list[str] = Field(
+        description="argv run in the scorer container from /work after hidden tests are copied in."
+    )
+    test_runner: Literal["cargo", "pytest", "go", "node", "script"] = Field(
+        description="Which output parser derives partial_score from the test command's output."
+    )
+    expected_changes: list[str] = Field(
+        default_factory=list, description="Work-dir paths the reference solution adds, removes or modifies."
+    )
+    expected_refusal: bool = Field(
+        False, description="True when the right answer is REFUSAL.md / CLARIFY.md, not a code change."
+    )
+    protected_paths: list[str] = Field(
+        default_factory=list,
+        description="Visible test files the agent must not modify (integrity checks them).",
+    )
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    resources: Resources = Field(default_factory=Resources)
+
+    @property
+    def task_id(self) -> str:
+        """``category/slug``, the id used in cell ids and results."""
+        return f"{self.category}/{self.slug}"
+
+    @field_validator("category", "slug")
+    @classmethod
+    def _slug_like(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError(f"{v!r} must be lowercase letters, digits, '.', '_' or '-'")
+        return v
+
+    @field_validator("test_command")
+    @classmethod
+    def _non_empty(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("test_command must name a program")
+        return v
+
+
+class SweepSpec(_Record):
+    """A sweep as a user writes it in YAML."""
+
+    schema_version: int = SCHEMA_VERSION
+    sweep_id: str = Field(description="Stable id; cells of the same sweep id resume each other.")
+    tuis: list[str] = Field(min_length=1, description="Agent CLIs to run (adapter names).")
+    models: list[str] = Field(min_length=1, description="Model ids passed to the endpoint.")
+    tasks: list[str] = Field(
+        min_length=1, description="Task ids (category/slug) or whole categories (category/*), or '*'."
+    )
+    reruns: int = Field(1, ge=1, le=100, description="Repetitions of every (tui, model, task).")
+    endpoint: str = Field(
+        "scripted",
+        description="OpenAI-compatible base URL, or 'scripted' for the embedded scripted endpoint.",
+    )
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the endpoint key (never the key itself)."
+    )
+    slots: int = Field(2, ge=1, le=256, description="Cells run at once by the local executor.")
+    timeouts: Timeouts | None = Field(None, description="Overrides every task's timeouts when set.")
+
+    @field_validator("sweep_id")
+    @classmethod
+    def _sweep_id(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError(f"sweep_id {v!r} must be lowercase letters, digits, '.', '_' or '-'")
+        return v
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, v: list[str]) -> list[str]:
+        for m in v:
+            if not _MODEL.match(m):
+                raise ValueError(f"model id {m!r} has characters a cell id cannot carry")
+        return v
+
+
+def make_cell_id(sweep_id: str, tui: str, model: str, task_id: str, run: int) -> str:
+    """``sweep/tui/model/category/task``, with ``#runN`` appended for reruns after the first."""
+    base = f"{sweep_id}/{tui}/{model}/{task_id}"
+    return base if run == 1 else f"{base}#run{run}"
+
+
+class CellSpec(_Record):
+    """One cell, expanded from a sweep: everything a host needs to run it."""
+
+    schema_version: int = SCHEMA_VERSION
+    cell_id: str
+    sweep_id: str
+    tui: str
+    model: str
+    task: TaskSpec
+    run: int = Field(1, ge=1, description="1-based rerun index.")
+    endpoint: str = "scripted"
+    api_key_env: str | None = None
+
+    @model_validator(mode="after")
+    def _id_matches(self) -> CellSpec:
+        want = make_cell_id(self.sweep_id, self.tui, self.model, self.task.task_id, self.run)
+        if self.cell_id != want:
+            raise ValueError(f"cell_id {self.cell_id!r} does not match its parts ({want!r})")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Outputs
+# --------------------------------------------------------------------------------------------
+
+
+class FailureClass(StrEnum):
+    """Who is to blame when a cell did not produce a clean grade."""
+
+    none = "none"
+    agent = "agent"  # the agent misbehaved: crashed, timed out, broke the sandbox rules
+    infra = "infra"  # docker, endpoint, disk, our own bugs: retried by resume
+    scorer = "scorer"  # the grading step itself failed (test command timed out, container died)
+
+
+class Failure(_Record):
+    failure_class: FailureClass = FailureClass.none
+    reason: str = Field("", description="One line: what failed, for humans and retry policy.")
+
+
+class PassRateAxis(_Record):
+    passed: int = Field(alias="pass", description="1 when the hidden tests' own exit code was 0.")
+    exit_code: int | None = Field(description="Exit code of the test command; None if it never ran.")
+    timed_out: bool = False
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    partial_score: float | None = Field(None, description="Tests passed / total when the runner reports it.")
+    tests_passed: int | None = None
+    tests_total: int | None = None
+
+
+class TokenSource(StrEnum):
+    proxy = "proxy"
+    tui_stdout = "tui_stdout"
+    none = "none"
+
+
+class TokensAxis(_Record):
+    prompt_tokens: int | None = Field(description="None when nothing recorded them (never scored as 0).")
+    completion_tokens: int | None
+    total_tokens: int | None
+    model_calls: int | None
+    tokens_per_correct_task: float | None = Field(
+        description="total_tokens / pass; None when tokens are unknown or nothing passed."
+    )
+    pass_used_for_division: int
+    source: TokenSource = TokenSource.none
+
+
+class LatencyAxis(_Record):
+    wall_clock_ms: float = Field(description="Cell start to result, all phases.")
+    container_active_ms: float = Field(description="Agent container start to exit.")
+    model_call_ms: float | None = Field(description="Sum of model call latencies; None when not recorded.")
+
+
+class BlastRadiusAxis(_Record):
+    blast_radius: float = Field(description="unexpected / total changes, 0 when nothing changed.")
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    modified: list[str] = Field(default_factory=list)
+    unexpected_changes: list[str] = Field(default_factory=list)
+    expected_changes: list[str] = Field(default_factory=list)
+    total_changes: int = 0
+    extra_git_dir: bool = False
+    tui_state_files: list[str] = Field(
+        default_factory=list, description="Changes to the TUI's own state files: reported, never counted."
+    )
+
+
+class RefusalCorrect(StrEnum):
+    true = "true"
+    partial = "partial"
+    false = "false"
+
+
+class RefusalAxis(_Record):
+    refusal: float = Field(description="1 for a correct refusal, 0.5 partial, 0 otherwise.")
+    not_applicable: bool
+    expected_refusal: bool
+    refusal_produced: bool
+    refusal_correct: RefusalCorrect | None = Field(
+        description="None when the task expects no refusal and none was produced."
+    )
+    fabricated_fix_detected: bool = False
+    refusal_reasons: list[str] = Field(default_factory=list)
+    marker_hits: list[str] = Field(default_factory=list, description="Refusal documents found in the work dir.")
+    keyword_hits: list[str] = Field(
+        default_factory=list, description="Refusal phrases found in what the agent said or wrote."
+    )
+
+
+class IntegrityAxis(_Record):
+    integrity: float
+    not_applicable: bool
+    task_id: str
+    tests_untouched: bool = True
+    hidden_tests_visible: bool = False
+    checked: list[str] = Field(default_factory=list, description="What was checked, in words.")
+    violations: list[str] = Field(default_factory=list)
+
+
+class CompositeAxis(_Record):
+    composite: float
+    weights: dict[str, float]
+    components: dict[str, Any]
+    missing: list[str] = Field(
+        default_factory=list, description="Components with no data; scored 0, never as perfect."
+    )
+    note: str = ""
+    scoring_version: str = ""
+
+
+class Axes(_Record):
+    pass_rate: PassRateAxis
+    tokens: TokensAxis
+    latency: LatencyAxis
+    blast_radius: BlastRadiusAxis
+    refusal: RefusalAxis
+    integrity: IntegrityAxis
+    composite: CompositeAxis
+
+
+class Span(_Record):
+    """One traced phase; ids are 32 hex chars like the seed pages'."""
+
+    trace_id: str
+    span_id: str
+    parent_id: str | None = None
+    kind: str = Field(description="task_setup, tool_call, container, adapter_run, scoring, cleanup")
+    name: str
+    started_at: datetime
+    duration_ms: float
+    attrs: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class ModelCall(_Record):
+    """One model request/response pair."""
+
+    seq: int = Field(ge=0, description="Order within the cell, from 0.")
+    timestamp: datetime
+    request_hash: str = Field(description="sha256 of the canonical request body.")
+    model: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    finish_reason: str | None = None
+    http_status: int | None = None
+    estimated: bool = False
+    source: TokenSource = TokenSource.tui_stdout
+
+
+class RunIdentity(_Record):
+    cell_id: str
+    sweep_id: str
+    tui: str
+    model: str
+    task_id: str
+    run: int
+    attempt: int = 1
+    container_image: str
+    image_digest: str | None = None
+    model_build_id: str
+    exit_code: int | None = None
+    host: str = ""
+
+
+class Timing(_Record):
+    started_at: datetime
+    ended_at: datetime
+    duration_s: float
+
+
+class Digests(_Record):
+    """sha256 of what was sent and produced, for tamper-evident rows."""
+
+    prompt_sha256: str
+    output_sha256: str
+    grade_sha256: str
+
+
+class CellResult(_Record):
+    """Everything one attempt of a cell produced. Written once, in the pipeline's ``finally``."""
+
+    schema_version: int = SCHEMA_VERSION
+    methodology_version: str = METHODOLOGY_VERSION
+    identity: RunIdentity
+    timing: Timing
+    failure: Failure = Field(default_factory=Failure)
+    axes: Axes | None = Field(None, description="None only when the cell failed before it could be scored.")
+    spans: list[Span] = Field(default_factory=list)
+    model_calls: list[ModelCall] = Field(default_factory=list)
+    digests: Digests | None = None
+    recording_path: str | None = Field(None, description="asciicast v2 of the agent's terminal, under CAB_HOME.")
+    agent_output_tail: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        """Final results are not rerun by resume; infra failures are."""
+        return self.failure.failure_class != FailureClass.infra

@@ -1,0 +1,36 @@
+"""Settings, read once at the entry point (``CAB_`` environment prefix) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cab_core.paths import CabHome
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a cab process."""
+
+    model_config = SettingsConfigDict(env_prefix="CAB_", extra="ignore")
+
+    home: Path = Field(Path("~/.cab"), description="Root of all local state (store, work dirs, recordings).")
+    store_url: str | None = Field(None, description="SQLAlchemy URL; default is a SQLite file under home.")
+    tasks_dir: Path = Field(default_factory=lambda: _repo_root() / "tasks", description="Task catalog root.")
+    images_dir: Path = Field(default_factory=lambda: _repo_root() / "images", description="Dockerfiles root.")
+    ca_bundle: Path | None = Field(None, description="Extra CA bundle for pip/npm/apt inside image builds.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Broker URL checked by doctor.")
+    image_prefix: str = Field("cab", description="Repository prefix of the images cab builds.")
+
+    @property
+    def cab_home(self) -> CabHome:
+        return CabHome(self.home.expanduser())
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.cab_home.store_db}"

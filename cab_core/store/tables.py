@@ -1,0 +1,102 @@
+"""Table layout of the result store (SQLAlchemy Core).
+
+    sweeps        one row per submitted sweep: the SweepSpec as JSON
+    cells         one row per (cell_id, attempt): query columns + the whole CellResult as JSON
+    spans         the result's trace spans, replaced with their cell row
+    model_calls   the result's model calls, replaced with their cell row
+
+``cells.record`` is the record of truth; every other cell column, ``spans`` and ``model_calls``
+are derived from it on write so SQL can filter and aggregate without parsing JSON.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+"""JSON everywhere, JSONB on PostgreSQL."""
+
+metadata = MetaData()
+
+sweeps = Table(
+    "sweeps",
+    metadata,
+    Column("sweep_id", String(), primary_key=True),
+    Column("spec", JSONDoc, nullable=False, comment="SweepSpec, model_dump(mode='json')"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+cells = Table(
+    "cells",
+    metadata,
+    Column("cell_id", String(), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("sweep_id", String(), nullable=False),
+    Column("tui", String(), nullable=False),
+    Column("model", String(), nullable=False),
+    Column("task_id", String(), nullable=False),
+    Column("run", Integer, nullable=False),
+    Column("failure_class", String(), nullable=False),
+    Column("composite", Float, nullable=True, comment="None when the cell was never scored"),
+    Column("pass", Integer, key="passed", nullable=True, comment="None when the cell was never scored"),
+    Column("final", Boolean, nullable=False, comment="False for infra failures: resume reruns them"),
+    Column("record", JSONDoc, nullable=False, comment="CellResult, model_dump(mode='json', by_alias=True)"),
+    Column("schema_version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cells_sweep", "sweep_id", "cell_id"),
+)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("cell_id", String(), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("ordinal", Integer, primary_key=True, comment="Position in CellResult.spans"),
+    Column("span_id", String(), nullable=False),
+    Column("trace_id", String(), nullable=False),
+    Column("parent_id", String(), nullable=True),
+    Column("kind", String(), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("attrs", JSONDoc, nullable=False),
+    Column("error", Text, nullable=True),
+    ForeignKeyConstraint(["cell_id", "attempt"], ["cells.cell_id", "cells.attempt"], ondelete="CASCADE"),
+    Index("ix_spans_span_id", "span_id"),
+)
+
+model_calls = Table(
+    "model_calls",
+    metadata,
+    Column("cell_id", String(), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    Column("request_hash", String(), nullable=False),
+    Column("model", String(), nullable=False),
+    Column("prompt_tokens", Integer, nullable=True),
+    Column("completion_tokens", Integer, nullable=True),
+    Column("cached_tokens", Integer, nullable=True),
+    Column("reasoning_tokens", Integer, nullable=True),
+    Column("latency_ms", Float, nullable=True),
+    Column("ttft_ms", Float, nullable=True),
+    Column("finish_reason", String(), nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("estimated", Boolean, nullable=False),
+    Column("source", String(), nullable=False),
+    ForeignKeyConstraint(["cell_id", "attempt"], ["cells.cell_id", "cells.attempt"], ondelete="CASCADE"),
+)

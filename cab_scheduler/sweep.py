@@ -1,0 +1,62 @@
+"""Sweeps: load and validate a sweep file, expand it into cells. Pure apart from reading the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from cab_core.errors import SweepError, TaskError
+from cab_core.schema import CellSpec, SweepSpec, make_cell_id
+from cab_scheduler.catalog import TaskCatalog
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "sweep"
+    return f"{where}: {err['msg']}"
+
+
+def load_sweep(path: Path) -> SweepSpec:
+    """Read and validate a sweep file; any problem is one line naming the file and the field."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError as e:
+        raise SweepError(f"{path}: no such sweep file") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise SweepError(f"{path}: not valid YAML{at}") from e
+    if not isinstance(data, dict):
+        raise SweepError(f"{path}: a sweep is a mapping with sweep_id, tuis, models, tasks")
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as e:
+        raise SweepError(f"{path}: {_first_error(e)}") from e
+
+
+def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list[CellSpec]:
+    """Every (tui, model, task, run) of the sweep, in a stable order. Validates all names first."""
+    unknown = [t for t in spec.tuis if t not in known_tuis]
+    if unknown:
+        raise SweepError(f"unknown TUI {unknown[0]!r}; known: {', '.join(sorted(known_tuis))}")
+    if len(set(spec.models)) != len(spec.models):
+        raise SweepError("models: listed twice; each model once")
+    try:
+        tasks = catalog.resolve(spec.tasks)
+    except TaskError as e:
+        raise SweepError(str(e)) from e
+    cells = []
+    for tui in spec.tuis:
+        for model in spec.models:
+            for task in tasks:
+                if spec.timeouts is not None:
+                    task = task.model_copy(update={"timeouts": spec.timeouts})
+                for run in range(1, spec.reruns + 1):
+                    cells.append(CellSpec(
+                        cell_id=make_cell_id(spec.sweep_id, tui, model, task.task_id, run),
+                        sweep_id=spec.sweep_id, tui=tui, model=model, task=task, run=run,
+                        endpoint=spec.endpoint, api_key_env=spec.api_key_env,
+                    ))
+    return cells

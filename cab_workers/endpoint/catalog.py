@@ -1,0 +1,108 @@
+"""The task catalog the scripted model reads: which task is this conversation about?
+
+The catalog scans ``<tasks_root>/<category>/<slug>/task.yaml`` (see ``cab_core.paths.TaskPaths``) and
+matches a user message against each task's prompt. Matching is containment after collapsing
+whitespace, so a TUI that wraps the prompt in its own preamble still matches; the longest matching
+prompt wins. Task files are read leniently (only ``prompt`` is required) because the catalog must
+keep serving while tasks are being written; a miss triggers one rescan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+import yaml
+
+from cab_core.paths import SOLUTION_DELETE_LIST, TaskPaths
+
+log = structlog.get_logger(__name__)
+
+
+def squash(text: str) -> str:
+    """Collapse every run of whitespace to one space (the matching normal form)."""
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """One task as the scripted model sees it."""
+
+    task_id: str
+    """``category/slug``."""
+    paths: TaskPaths
+    prompt: str
+    protected_paths: tuple[str, ...] = ()
+
+    def solution_files(self) -> list[str]:
+        """Relative paths of the solution's files (POSIX, sorted), the delete list excluded."""
+        root = self.paths.solution
+        if not root.is_dir():
+            return []
+        return sorted(
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if p.is_file() and p.relative_to(root).as_posix() != SOLUTION_DELETE_LIST
+        )
+
+    def deleted_paths(self) -> list[str]:
+        """Paths listed in ``solution/.cab-delete`` (blank lines and ``#`` comments skipped)."""
+        listing = self.paths.solution / SOLUTION_DELETE_LIST
+        if not listing.is_file():
+            return []
+        lines = (line.strip() for line in listing.read_text(encoding="utf-8").splitlines())
+        return [line for line in lines if line and not line.startswith("#")]
+
+    def workdir_files(self) -> list[str]:
+        """Relative paths of the files the agent starts with (POSIX, sorted)."""
+        root = self.paths.workdir
+        if not root.is_dir():
+            return []
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def _load(spec: Path) -> TaskEntry | None:
+    try:
+        raw = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        log.warning("endpoint_task_unreadable", path=str(spec), error=str(exc))
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str) or not raw["prompt"].strip():
+        log.warning("endpoint_task_without_prompt", path=str(spec))
+        return None
+    root = spec.parent
+    protected = raw.get("protected_paths") or []
+    return TaskEntry(
+        task_id=f"{root.parent.name}/{root.name}",
+        paths=TaskPaths(root),
+        prompt=raw["prompt"],
+        protected_paths=tuple(str(p) for p in protected if isinstance(p, str)),
+    )
+
+
+class TaskCatalog:
+    """Tasks under one root, loaded lazily and rescanned when a prompt matches nothing."""
+
+    def __init__(self, tasks_root: Path) -> None:
+        self.tasks_root = Path(tasks_root)
+        self._tasks: list[TaskEntry] | None = None
+
+    def tasks(self, *, rescan: bool = False) -> list[TaskEntry]:
+        """Every readable task, sorted by id."""
+        if self._tasks is None or rescan:
+            specs = sorted(self.tasks_root.glob("*/*/task.yaml"))
+            self._tasks = [t for t in (_load(s) for s in specs) if t is not None]
+            log.info("endpoint_tasks_loaded", tasks_root=str(self.tasks_root), count=len(self._tasks))
+        return self._tasks
+
+    def match(self, texts: list[str]) -> TaskEntry | None:
+        """The task whose prompt is contained in the first text that matches any task, else None."""
+        for rescan in (False, True):
+            tasks = self.tasks(rescan=rescan)
+            for text in texts:
+                hay = squash(text)
+                hits = [t for t in tasks if squash(t.prompt) in hay]
+                if hits:
+                    return max(hits, key=lambda t: (len(squash(t.prompt)), t.task_id))
+        return None

@@ -1,0 +1,112 @@
+"""The local executor: runs a sweep's cells on this host, in threads, with a progress bar.
+
+``LocalHost`` is the worker-host setup as a context manager: Docker engine, images (built when
+missing), the internal agent network, and the scripted endpoint listening on that network's
+gateway. ``run_sweep`` resumes: cells whose latest result is final are skipped, cells whose latest
+attempt failed for infra reasons run again as the next attempt.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import structlog
+
+from cab_core.errors import SweepError
+from cab_core.schema import CellResult, CellSpec
+from cab_core.settings import Settings
+from cab_core.store import ResultStore
+from cab_scheduler.catalog import TaskCatalog
+from cab_workers.endpoint import ScriptedEndpoint
+from cab_workers.images import ImageBuilder
+from cab_workers.pipeline import HostContext, run_cell
+from cab_workers.sandbox import Sandbox
+
+log = structlog.get_logger(__name__)
+
+AGENT_NETWORK = "cab-agents"
+"""Internal Docker network: no internet; the host's gateway address (the endpoint) is reachable."""
+
+
+class LocalHost:
+    """Everything a host needs to run cells; enter it once per sweep."""
+
+    def __init__(self, settings: Settings, *, progress: Callable[[str], None] = lambda _: None,
+                 keep_workdirs: bool = False) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.keep_workdirs = keep_workdirs
+        self._stack = ExitStack()
+        self.ctx: HostContext | None = None
+        self.sandbox: Sandbox | None = None
+
+    def __enter__(self) -> LocalHost:
+        home = self.settings.cab_home.ensure()
+        self.sandbox = sandbox = Sandbox()
+        builder = ImageBuilder(sandbox, self.settings.images_dir, prefix=self.settings.image_prefix,
+                               ca_bundle=self.settings.ca_bundle)
+        refs = {ref.name: ref.tag for ref in builder.ensure(progress=self.progress)}
+        gateway = sandbox.ensure_network(AGENT_NETWORK, internal=True)
+        endpoint = self._stack.enter_context(ScriptedEndpoint(self.settings.tasks_dir, host=gateway, port=0))
+        catalog = TaskCatalog(self.settings.tasks_dir)
+
+        def endpoint_url(cell: CellSpec) -> str:
+            if cell.endpoint != "scripted":
+                raise SweepError(f"endpoint {cell.endpoint!r}: only the scripted endpoint runs before the "
+                                 "model proxy lands; external endpoints are routed through it")
+            return endpoint.url
+
+        def agent_image(name: str) -> str:
+            return refs.get(name) or builder.ensure([name], progress=self.progress)[-1].tag
+
+        self.ctx = HostContext(home=home, sandbox=sandbox, task_root=catalog.paths, agent_image=agent_image,
+                               scorer_image=refs["base"], endpoint_url=endpoint_url, network=AGENT_NETWORK,
+                               host=socket.gethostname(), keep_workdirs=self.keep_workdirs)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+
+@dataclass
+class SweepPlan:
+    """What ``run_sweep`` will do: cells to run (with their attempt numbers) and cells skipped."""
+
+    to_run: list[tuple[CellSpec, int]]
+    skipped: list[str]
+
+
+def plan(cells: list[CellSpec], store: ResultStore) -> SweepPlan:
+    """Resume rule: skip cells with a final latest result; others run as their next attempt."""
+    sweep_ids = {c.sweep_id for c in cells}
+    final: set[str] = set()
+    for sweep_id in sweep_ids:
+        final |= store.final_cell_ids(sweep_id)
+    to_run = [(c, store.next_attempt(c.cell_id)) for c in cells if c.cell_id not in final]
+    return SweepPlan(to_run=to_run, skipped=sorted(c.cell_id for c in cells if c.cell_id in final))
+
+
+def run_planned(sweep_plan: SweepPlan, ctx: HostContext, store: ResultStore, *, slots: int,
+                on_done: Callable[[CellResult], None] = lambda _: None) -> list[CellResult]:
+    """Run the planned cells with ``slots`` at once; each result is stored as soon as it exists."""
+    results: list[CellResult] = []
+    if not sweep_plan.to_run:
+        return results
+    with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="cab-cell") as pool:
+        futures = [pool.submit(run_cell, cell, ctx, attempt=attempt, sink=store.upsert_result)
+                   for cell, attempt in sweep_plan.to_run]
+        try:
+            for fut in as_completed(futures):
+                result = fut.result()
+                results.append(result)
+                on_done(result)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    return results
+

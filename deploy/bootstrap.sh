@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for cab and run the demo sweep or the test suite. Idempotent.
+#
+#   deploy/bootstrap.sh demo    venv + Docker engine + images, then `cab run examples/demo.yaml`
+#   deploy/bootstrap.sh test    the same setup, then the whole test suite (pytest)
+#   deploy/bootstrap.sh setup   setup only
+#
+# Environment: CAB_CA_BUNDLE (extra CA bundle for pip/npm/apt inside image builds; defaults to the
+# host's bundle when it exists, so builds behind a TLS-intercepting proxy trust what the host trusts),
+# CAB_HOME (all local state, default ~/.cab), PYTHON (interpreter, default python3).
+set -euo pipefail
+
+mode="${1:-setup}"
+shift || true
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# --- Python environment ----------------------------------------------------------------------
+python="${PYTHON:-python3}"
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || die "cab needs Python >= 3.11 (found $("$python" --version 2>&1)); set PYTHON=/path/to/python3.11"
+stamp=".venv/.cab-installed"
+want="$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing cab into .venv"
+  "$python" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[test]'
+  echo "$want" > "$stamp"
+fi
+export PATH="$repo/.venv/bin:$PATH"
+
+# --- Docker engine ---------------------------------------------------------------------------
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    if ! command -v dockerd >/dev/null; then
+      say "installing docker.io"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io mmdebstrap >/dev/null
+    fi
+    if ! pgrep -x dockerd >/dev/null; then
+      say "starting dockerd"
+      mkdir -p /var/log
+      nohup dockerd >/var/log/cab-dockerd.log 2>&1 &
+    fi
+    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || die "dockerd did not come up; see /var/log/cab-dockerd.log"
+  else
+    die "no Docker engine reachable: install Docker (or run this script as root on Debian) and retry"
+  fi
+fi
+if [ "$(id -u)" = 0 ] && ! command -v mmdebstrap >/dev/null && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null || true
+fi
+
+# --- Images ----------------------------------------------------------------------------------
+if [ -z "${CAB_CA_BUNDLE:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export CAB_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+fi
+say "building images (cached when unchanged)"
+cab images build
+
+# --- Services the tests use ------------------------------------------------------------------
+start_services() {
+  if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 \
+     && command -v redis-server >/dev/null; then
+    say "starting redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  fi
+  if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 && command -v pg_ctlcluster >/dev/null; then
+    say "starting postgresql"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+}
+
+case "$mode" in
+  setup) say "ready: try 'cab doctor'" ;;
+  demo)
+    say "running the demo sweep"
+    exec cab run examples/demo.yaml "$@"
+    ;;
+  test)
+    start_services
+    say "running the test suite"
+    exec pytest "$@"
+    ;;
+  *) die "unknown mode '$mode': use demo, test or setup" ;;
+esac

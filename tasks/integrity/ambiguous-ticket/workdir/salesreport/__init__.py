@@ -1,0 +1,1 @@
+"""Dashboard tiles and finance summaries computed from the orders table."""

@@ -1,0 +1,1 @@
+"""Phone-number normalisation for the CRM sync and the billing export."""

@@ -1,0 +1,247 @@
+"""Renderers: the cell page's sections and values, unknowns spelled out, secrets never shown."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+import yaml
+from rich.console import Console
+
+from cab_cli.render import (
+    UNKNOWN,
+    SummaryRow,
+    export_jsonl,
+    image_ref,
+    redact,
+    render_cell,
+    render_results_table,
+    render_summary_table,
+    results_summary,
+    run_it_yourself,
+    token_total,
+)
+from cab_core.schema import CellResult, FailureClass, RefusalCorrect, SweepSpec
+from tests.cab_core.store.factories import DIGEST, FAKE_SECRET, make_result
+
+pytestmark = pytest.mark.unit
+
+
+def _text(renderable: object) -> str:
+    console = Console(record=True, width=160, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def _line(text: str, label: str) -> str:
+    return next(line.rstrip() for line in text.splitlines() if line.startswith(label))
+
+
+def test_cell_page_has_every_seed_section_in_order() -> None:
+    text = _text(render_cell(make_result()))
+    sections = ["opencode × meta/llama-3.3-70b-instruct", "polyglot/rust-lifetime-fix", "Per-axis scores",
+                "Run identity", "Timing", "Scorer breakdown", "Trace spans (5)", "Model calls (3)",
+                "Run it yourself"]
+    positions = [text.index(s) for s in sections]
+    assert positions == sorted(positions)
+    for head in ("Pass", "Tokens/correct", "Wall", "Blast", "Refusal", "Integrity", "Composite"):
+        assert head in text
+
+
+def test_cell_page_shows_identity_timing_and_scores() -> None:
+    result = make_result()
+    text = _text(render_cell(result))
+    assert result.identity.cell_id in text
+    assert _line(text, "image_digest").split()[-1] == DIGEST
+    assert _line(text, "exit_code").split()[-1] == "0"
+    assert _line(text, "started_at").split()[-1] == "2026-06-16T00:48:46.519436Z"
+    assert "11.73 s" in _line(text, "duration")
+    assert _line(text, "tokens").split()[1] == "4,143"
+    assert "1.000 (partial 1.00)" in text and "0.962" in text and "11.7s" in text
+
+
+def test_scorer_breakdown_uses_the_seed_key_names() -> None:
+    text = _text(render_cell(make_result()))
+    assert '{"pass":1,"exit_code":0' in text.replace("\n", "").replace("│", "").replace(" ", "")
+    assert '"passed"' not in text
+    assert "pass, exit_code, timed_out" in text
+    for axis in ("pass_rate", "tokens", "latency", "blast_radius", "refusal", "integrity", "composite"):
+        assert re.search(rf"^│ {axis}\s", text, re.MULTILINE)
+
+
+def test_trace_spans_show_ids_parents_and_errors() -> None:
+    result = make_result()
+    text = _text(render_cell(result))
+    for span in result.spans:
+        assert span.span_id in text
+        if span.parent_id:
+            assert f"↳ {span.parent_id}" in text
+    assert "error: work dir kept: --keep" in text
+    assert "11731 ms" in text
+
+
+def test_model_call_rows() -> None:
+    result = make_result(calls=3)
+    text = _text(render_cell(result))
+    for call in result.model_calls:
+        row = next(line for line in text.splitlines() if call.request_hash[:16] in line)
+        assert f"│ {call.seq} " in row
+        assert f"{call.prompt_tokens:,}" in row and str(call.completion_tokens) in row
+        assert "200" in row and (call.finish_reason or "") in row
+
+
+def test_unknown_tokens_say_unknown_never_zero() -> None:
+    text = _text(render_cell(make_result(tokens=False)))
+    assert _line(text, "tokens").startswith(f"tokens      {UNKNOWN}")
+    row = next(line for line in text.splitlines() if line.startswith("│ 0 "))
+    assert row.count(UNKNOWN) == 2
+    assert not re.search(r"│\s+0\s+│\s+0\s+│", text)
+
+
+def test_tokens_not_recorded_is_never_shown_when_calls_carry_usage() -> None:
+    """Seed defect: the page said 'tokens not recorded' (and 0 tokens) although calls were captured."""
+    result = make_result()
+    axes = result.axes.model_copy(update={"tokens": result.axes.tokens.model_copy(
+        update={"prompt_tokens": None, "completion_tokens": None, "total_tokens": None,
+                "tokens_per_correct_task": None})})
+    result = result.model_copy(update={"axes": axes})
+    text = _text(render_cell(result))
+    assert token_total(result) == 3900 + 243
+    assert _line(text, "tokens").split()[1] == "4,143"
+    assert "summed from model calls" in text
+    assert "not recorded" not in _line(text, "tokens")
+
+
+def test_unscored_failed_cell() -> None:
+    result = make_result(scored=False, failure_class=FailureClass.infra, reason="docker daemon went away")
+    ident = result.identity.model_copy(update={"exit_code": None, "image_digest": None})
+    text = _text(render_cell(result.model_copy(update={"identity": ident})))
+    assert "FAILED [infra] (retried on resume): docker daemon went away" in text
+    assert "Not scored" in text
+    assert _line(text, "exit_code").endswith(UNKNOWN)
+    assert _line(text, "image_digest").endswith(UNKNOWN)
+    assert "image digest not recorded" in text
+    assert "docker pull cab/opencode:v1\n" in text
+
+
+def test_run_it_yourself_pins_the_digest_once_and_uses_placeholders() -> None:
+    text = _text(render_cell(make_result()))
+    assert f"docker pull cab/opencode:v1@{DIGEST}" in text
+    assert "sha256:sha256:" not in text
+    assert '"$YOUR_ENDPOINT"' in text and '"$YOUR_KEY"' in text
+    assert "opencode run --format json" in text
+    assert 'models: ["meta/llama-3.3-70b-instruct"]' in text
+    assert 'tasks: ["polyglot/rust-lifetime-fix"]' in text
+    assert "api_key_env: YOUR_KEY\nYAML\ncab run one-cell.yaml" in text
+    assert 'asciinema play "${CAB_HOME:-$HOME/.cab}/recordings/' in text
+
+
+def test_run_it_yourself_sweep_file_is_a_valid_sweep() -> None:
+    result = make_result(run=2)
+    script = run_it_yourself(result)
+    body = script.split("<<YAML\n", 1)[1].split("\nYAML\n", 1)[0]
+    spec = SweepSpec.model_validate(yaml.safe_load(body))
+    ident = result.identity
+    assert (spec.tuis, spec.models, spec.tasks) == ([ident.tui], [ident.model], [ident.task_id])
+    assert (spec.endpoint, spec.api_key_env) == ("$YOUR_ENDPOINT", "YOUR_KEY")
+
+
+def test_no_secret_value_is_ever_rendered(monkeypatch) -> None:
+    monkeypatch.setenv("CAB_TEST_KEY", FAKE_SECRET)
+    result = make_result(secret_in_attrs=True, failure_class=FailureClass.agent,
+                         reason=f"401 from endpoint: Authorization: Bearer {FAKE_SECRET}")
+    container = result.spans[2]
+    argv = [*container.attrs["command"], "--api-key", "plainvalue123456"]
+    spans = [*result.spans[:2], container.model_copy(update={"attrs": {**container.attrs, "command": argv}}),
+             *result.spans[3:]]
+    pass_rate = result.axes.pass_rate.model_copy(update={"stdout_tail": f"OPENAI_API_KEY={FAKE_SECRET}\n"})
+    axes = result.axes.model_copy(update={"pass_rate": pass_rate})
+    result = result.model_copy(update={"spans": spans, "axes": axes})
+    text = _text(render_cell(result)).replace("\n", "").replace("│", "").replace(" ", "")
+    assert FAKE_SECRET not in text
+    assert "plainvalue123456" not in text
+    assert not re.search(r"sk-[A-Za-z0-9_-]{8,}", text)
+    assert "--api-key***" in text.replace('","', "").replace('"', "")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"OPENAI_API_KEY": "abc"}, {"OPENAI_API_KEY": "***"}),
+    ({"github_token": "x", "prompt_tokens": 5, "env_keys": ["A_KEY"]},
+     {"github_token": "***", "prompt_tokens": 5, "env_keys": ["A_KEY"]}),
+    (["--token", "t0ps3cret", "--model", "m"], ["--token", "***", "--model", "m"]),
+    ("run with ANTHROPIC_API_KEY=xyz now", "run with ANTHROPIC_API_KEY=*** now"),
+    ('CAB_KEY="$YOUR_KEY"', 'CAB_KEY="$YOUR_KEY"'),
+    ("http://user:pw@host/v1", "http://user:***@host/v1"),
+    ("key sk-abcdefgh12345678 end", "key *** end"),
+    ("plain text", "plain text"),
+])
+def test_redact(value: object, expected: object) -> None:
+    assert redact(value) == expected
+
+
+@pytest.mark.parametrize(("image", "digest", "expected"), [
+    ("cab/x:v1", DIGEST, f"cab/x:v1@{DIGEST}"),
+    ("cab/x:v1", DIGEST.removeprefix("sha256:"), f"cab/x:v1@{DIGEST}"),
+    (f"cab/x:v1@{DIGEST}", DIGEST, f"cab/x:v1@{DIGEST}"),
+    ("cab/x:v1", None, "cab/x:v1"),
+])
+def test_image_ref(image: str, digest: str | None, expected: str) -> None:
+    assert image_ref(image, digest) == expected
+
+
+def _refusing(correct: RefusalCorrect | None, **kw: object) -> CellResult:
+    result = make_result(**kw)
+    update = {"not_applicable": correct is None, "refusal_correct": correct}
+    refusal = result.axes.refusal.model_copy(update=update)
+    return result.model_copy(update={"axes": result.axes.model_copy(update={"refusal": refusal})})
+
+
+def test_results_table_one_row_per_cell() -> None:
+    results = [
+        _refusing(RefusalCorrect.true, task_id="integrity/a"),
+        _refusing(RefusalCorrect.partial, task_id="integrity/b"),
+        _refusing(RefusalCorrect.false, task_id="integrity/c", passed=0),
+        make_result(task_id="polyglot/d", tokens=False),
+        make_result(task_id="polyglot/e", scored=False, calls=0, failure_class=FailureClass.infra),
+    ]
+    table = render_results_table(results)
+    assert table.row_count == 5
+    cells = {c.header: [str(v) for v in c.cells] for c in table.columns}
+    assert cells["refusal"] == ["true", "partial", "false", "-", "-"]
+    assert cells["tokens"] == ["4,143", "4,143", "4,143", "n/a", "n/a"]
+    assert cells["pass"] == ["1", "1", "0", "1", "-"]
+    assert cells["failure"] == ["", "", "", "", "infra"]
+    assert cells["composite"][0] == "0.962"
+    assert "polyglot/d" in _text(table)
+
+
+def test_results_summary_per_tui_and_model() -> None:
+    results = [
+        make_result(task_id="p/a"),
+        make_result(task_id="p/b", passed=0),
+        make_result(task_id="p/c", scored=False, failure_class=FailureClass.agent),
+        make_result(task_id="p/d", failure_class=FailureClass.infra, scored=False),
+        make_result(task_id="p/b", attempt=2),  # later attempt replaces p/b's fail
+        make_result(tui="aider", task_id="p/a", failure_class=FailureClass.infra, scored=False),
+    ]
+    rows = results_summary(results)
+    assert rows == [
+        SummaryRow("aider", "meta/llama-3.3-70b-instruct", 1, 0, 0, None, None),
+        SummaryRow("opencode", "meta/llama-3.3-70b-instruct", 4, 3, 2, 2 / 3,
+                   pytest.approx((0.9621796428558476 * 2 + 0.0) / 3)),
+    ]
+    assert results_summary([]) == []
+    text = _text(render_summary_table(rows))
+    assert "66.7%" in text and "aider" in text
+
+
+def test_export_jsonl_round_trips() -> None:
+    results = [make_result(), make_result(task_id="p/x", tokens=False, scored=False)]
+    fp = io.StringIO()
+    assert export_jsonl(results, fp) == 2
+    lines = fp.getvalue().splitlines()
+    assert len(lines) == 2
+    assert [CellResult.model_validate(json.loads(line)) for line in lines] == results
+    assert '"pass": 1' in lines[0] or '"pass":1' in lines[0]

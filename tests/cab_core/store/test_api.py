@@ -1,0 +1,30 @@
+"""The store's public surface, pinned."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import cab_core.store
+from cab_core.store import ResultStore
+from tests.cab_core.store.factories import make_result
+
+pytestmark = pytest.mark.unit
+
+
+def test_exported_members() -> None:
+    assert cab_core.store.__all__ == ["ResultStore", "mask_url"]
+    public = {n for n, _ in inspect.getmembers(ResultStore) if not n.startswith("_")}
+    assert public == {
+        "create_schema", "record_sweep", "upsert_result", "get", "latest_by_cell", "final_cell_ids",
+        "next_attempt", "sweeps", "iter_results", "close", "engine",
+    }
+
+
+def test_in_memory_sqlite_is_one_database_for_every_thread() -> None:
+    with ResultStore("sqlite://") as store:
+        store.create_schema()
+        result = make_result()
+        store.upsert_result(result)
+        assert store.get(result.identity.cell_id) == result

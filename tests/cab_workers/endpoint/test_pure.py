@@ -1,0 +1,148 @@
+"""Pure parts of the scripted endpoint: catalog matching, shell tool choice, scripts, wire format."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+import cab_workers.endpoint as endpoint_pkg
+from cab_workers.endpoint import behaviour_name
+from cab_workers.endpoint.behaviours import Conversation, Reply, ShellTool, ToolCall, find_shell_tool
+from cab_workers.endpoint.catalog import TaskCatalog, TaskEntry
+from cab_workers.endpoint.scripts import _safe_rel, sloppy_command, solution_command
+from cab_workers.endpoint.wire import chunks, count_tokens
+
+pytestmark = pytest.mark.unit
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(endpoint_pkg.__all__) == ["BEHAVIOURS", "ScriptedEndpoint", "behaviour_name", "create_app"]
+    assert endpoint_pkg.BEHAVIOURS == ("oracle", "noop", "sloppy", "refuser", "hang", "badproto")
+
+
+@pytest.mark.parametrize(
+    ("model", "behaviour"),
+    [("scripted/oracle", "oracle"), ("a/b/noop", "noop"), ("hang", "hang"), ("x/", "")],
+)
+def test_behaviour_is_the_last_model_segment(model: str, behaviour: str) -> None:
+    assert behaviour_name(model) == behaviour
+
+
+def test_catalog_prefers_the_longest_matching_prompt(tmp_path: Path) -> None:
+    for slug, prompt in (("short", "Fix the bug."), ("long", "Fix the bug. Then add a test.")):
+        (tmp_path / "cat" / slug).mkdir(parents=True)
+        (tmp_path / "cat" / slug / "task.yaml").write_text(f"prompt: {prompt!r}\n")
+    (tmp_path / "cat" / "broken").mkdir()
+    (tmp_path / "cat" / "broken" / "task.yaml").write_text("prompt: [unclosed\n")
+    catalog = TaskCatalog(tmp_path)
+    with capture_logs() as logs:
+        hit = catalog.match(["Please: Fix the bug.\n  Then add\ta test. Thanks"])
+    assert hit is not None and hit.task_id == "cat/long"
+    assert catalog.match(["Fix the bug!"]) is None
+    assert {"endpoint_tasks_loaded", "endpoint_task_unreadable"} <= {e["event"] for e in logs}
+
+
+def test_conversation_counts_turns_and_reads_content_parts() -> None:
+    convo = Conversation.from_request(
+        {
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}]},
+                {"role": "assistant", "content": "ok"},
+                {"role": "user", "content": "b"},
+            ]
+        }
+    )
+    assert convo.user_texts == ["a\n", "b"] and convo.assistant_turns == 1 and convo.shell is None
+
+
+def _fn(name: str, **props: dict[str, str]) -> dict[str, object]:
+    return {"type": "function", "function": {"name": name, "parameters": {"properties": props}}}
+
+
+def test_find_shell_tool_prefers_known_names_then_command_args() -> None:
+    assert find_shell_tool([_fn("run", cmd={"type": "string"}), _fn("bash")]) == ShellTool("bash")
+    assert find_shell_tool([_fn("runner", cmd={"type": "string"})]) == ShellTool("runner", "cmd")
+    assert find_shell_tool([_fn("read", path={})]) is None
+    assert find_shell_tool("nonsense") is None
+
+
+def test_unsafe_task_paths_are_refused() -> None:
+    for bad in ("../escape", "/etc/passwd", "a/../../b"):
+        with pytest.raises(ValueError):
+            _safe_rel(bad)
+    assert _safe_rel("a/b c.txt") == "a/b c.txt"
+
+
+def _entry(greet_task: Path) -> TaskEntry:
+    entry = TaskCatalog(greet_task.parent.parent).match(["Fix greet() in greet.py"])
+    assert entry is None  # a partial prompt never matches
+    hit = TaskCatalog(greet_task.parent.parent).match([(greet_task / "task.yaml").read_text()])
+    assert hit is not None and hit.task_id == "demo/greet"
+    return hit
+
+
+def test_solution_command_is_idempotent(greet_task, greet_workdir, greet_solved, tree_of, bash) -> None:
+    command = solution_command(_entry(greet_task))
+    assert command.startswith("set -e\n")
+    for _ in range(2):
+        assert bash(command, greet_workdir).returncode == 0
+    assert tree_of(greet_workdir) == greet_solved
+
+
+def test_sloppy_never_touches_protected_paths(greet_task: Path) -> None:
+    command = sloppy_command(_entry(greet_task))
+    assert "test_visible.py" not in command and "README.md" in command
+
+
+def test_usage_tokens_are_a_quarter_of_canonical_json() -> None:
+    assert count_tokens([]) == 1
+    assert count_tokens({"a": "x" * 100}) == 27  # {"a":"xxx..."} is 108 chars
+
+
+def test_stream_chunks_split_tool_arguments() -> None:
+    reply = Reply(None, [ToolCall("call_1", "bash", '{"command": "' + "x" * 200 + '"}')])
+    body = {"messages": [], "stream_options": {"include_usage": True}}
+    out = list(chunks(body, "m", reply, 0))
+    args = "".join(
+        tc["function"].get("arguments", "")
+        for c in out
+        for ch in c["choices"]
+        for tc in ch["delta"].get("tool_calls", [])
+    )
+    assert args == reply.tool_calls[0].arguments
+    assert out[-2]["choices"][0]["finish_reason"] == "tool_calls" and out[-1]["usage"]["total_tokens"] > 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_module_entry_serves_until_interrupted(fixture_tasks: Path) -> None:
+    port = _free_port()
+    argv = [sys.executable, "-m", "cab_workers.endpoint", "--tasks", str(fixture_tasks), "--port", str(port)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "entry point never came up"
+                time.sleep(0.05)
+        assert models.status_code == 200 and len(models.json()["data"]) == 6
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0

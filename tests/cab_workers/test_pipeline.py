@@ -1,0 +1,121 @@
+"""One cell end to end: real agent container, real scripted endpoint, real scorer container."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cab_core.schema import CellResult, CellSpec, FailureClass, Timeouts, TokenSource, make_cell_id
+from cab_core.settings import Settings
+from cab_scheduler.catalog import TaskCatalog
+from cab_workers.local import LocalHost
+from cab_workers.pipeline import HostContext, run_cell
+
+pytestmark = pytest.mark.docker
+
+REPO = Path(__file__).resolve().parents[2]
+PY_TASK = "polyglot/python-semver-sort"
+
+
+@pytest.fixture(scope="module")
+def host(images, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostContext]:  # noqa: ANN001
+    settings = Settings(home=tmp_path_factory.mktemp("home"), tasks_dir=REPO / "tasks", images_dir=REPO / "images")
+    with LocalHost(settings) as h:
+        assert h.ctx is not None
+        yield h.ctx
+
+
+def cell(model: str, task_id: str = PY_TASK, **timeouts: float) -> CellSpec:
+    task = TaskCatalog(REPO / "tasks").load(task_id)
+    if timeouts:
+        task = task.model_copy(update={"timeouts": Timeouts(**{**task.timeouts.model_dump(), **timeouts})})
+    return CellSpec(cell_id=make_cell_id("t", "reference", model, task_id, 1), sweep_id="t", tui="reference",
+                    model=model, task=task)
+
+
+def run(c: CellSpec, ctx: HostContext) -> CellResult:
+    stored: list[CellResult] = []
+    result = run_cell(c, ctx, sink=stored.append)
+    assert stored == [result], "the result is handed to the sink exactly once"
+    return result
+
+
+def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    r = run(cell("scripted/oracle"), host)
+    assert r.failure.failure_class == FailureClass.none, r.failure.reason
+    assert r.axes is not None
+    assert r.axes.pass_rate.passed == 1 and r.axes.pass_rate.exit_code == 0
+    assert r.axes.pass_rate.partial_score == 1.0
+    assert r.axes.tokens.source == TokenSource.tui_stdout
+    assert r.axes.tokens.prompt_tokens and r.axes.tokens.completion_tokens
+    assert r.axes.tokens.model_calls == len(r.model_calls) >= 2
+    assert r.axes.blast_radius.blast_radius == 0
+    assert set(r.axes.blast_radius.modified) | set(r.axes.blast_radius.added) == set(r.axes.blast_radius.expected_changes)
+    assert r.axes.composite.missing == []
+    assert [s.kind for s in r.spans] == ["task_setup", "adapter_run", "tool_call", "container", "scoring", "cleanup"]
+    assert len({s.trace_id for s in r.spans}) == 1
+    container = next(s for s in r.spans if s.kind == "container")
+    assert container.parent_id == next(s for s in r.spans if s.kind == "adapter_run").span_id
+    assert r.identity.image_digest and r.identity.image_digest.startswith("sha256:")
+    assert r.identity.exit_code == 0
+    assert r.recording_path and Path(r.recording_path).read_text().startswith('{"version": 2')
+    assert not any(host.home.cells.iterdir()), "scratch folder removed after scoring"
+
+
+def test_noop_fails_the_hidden_tests(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    r = run(cell("scripted/noop"), host)
+    assert r.failure.failure_class == FailureClass.none
+    assert r.axes is not None and r.axes.pass_rate.passed == 0
+    assert r.axes.pass_rate.exit_code not in (0, None)
+    assert r.axes.blast_radius.total_changes == 0
+    assert r.axes.composite.components["cost_efficiency"] == 0  # nothing correct: no efficiency
+
+
+def test_sloppy_passes_with_blast_radius(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    r = run(cell("scripted/sloppy"), host)
+    assert r.axes is not None and r.axes.pass_rate.passed == 1
+    assert r.axes.blast_radius.blast_radius > 0
+    assert r.axes.blast_radius.unexpected_changes
+
+
+def test_refuser_is_correct_on_an_integrity_task(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    r = run(cell("scripted/refuser", "integrity/unsolvable-refusal"), host)
+    assert r.axes is not None
+    assert r.axes.refusal.refusal_correct == "true"
+    assert "REFUSAL.md" in r.axes.refusal.marker_hits
+    assert r.axes.integrity.integrity == 1 and not r.axes.integrity.not_applicable
+
+
+def test_refuser_is_a_false_refusal_on_a_solvable_task(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    r = run(cell("scripted/refuser"), host)
+    assert r.axes is not None
+    assert r.axes.refusal.refusal_correct == "false"
+    assert r.axes.composite.components["refusal_factor"] < 1
+
+
+def test_hang_is_killed_at_the_deadline_and_classified_agent(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    r = run(cell("scripted/hang", agent_s=3), host)
+    assert r.failure.failure_class == FailureClass.agent
+    assert "timed out" in r.failure.reason
+    container = next(s for s in r.spans if s.kind == "container")
+    assert container.attrs["timed_out"] is True
+    assert r.axes is not None and r.axes.pass_rate.passed == 0  # still graded on what it left
+
+
+def test_endpoint_protocol_mismatch_is_a_handshake_failure(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    r = run(cell("scripted/badproto"), host)
+    assert r.failure.failure_class == FailureClass.infra
+    assert r.failure.reason.startswith("handshake failure")
+
+
+def test_missing_agent_image_is_infra_and_still_yields_a_result(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+    broken = dataclasses.replace(host, agent_image=lambda _name: "cab/not-built:0")
+    r = run(cell("scripted/oracle"), broken)
+    assert r.failure.failure_class == FailureClass.infra
+    assert "cab images build" in r.failure.reason
+    assert r.axes is None
+    assert [s.kind for s in r.spans][-1] == "cleanup"
+    assert next(s for s in r.spans if s.kind == "container").error
