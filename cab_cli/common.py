@@ -15,6 +15,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def wide_console() -> Console:
+    """Tables and cell pages need room; never narrower than 160 columns (pipes and CI logs too)."""
+    return Console(width=max(console.width, 160))
+
+
 def settings_from_env() -> Settings:
     """Read settings once (``CAB_*``) and route logs to ``$CAB_HOME/logs/cab.log``."""
     settings = Settings()

@@ -25,7 +25,9 @@ def _docker() -> tuple[Check, object | None]:
             version = sandbox.client.version().get("Version", "?")
             return Check("docker", True, f"engine {version} reachable", ""), sandbox
     except CabError as e:
-        return Check("docker", False, str(e), "deploy/bootstrap.sh (installs docker.io, starts dockerd)"), None
+        return Check(
+            "docker", False, str(e), "deploy/bootstrap.sh (installs docker.io, starts dockerd)"
+        ), None
     return Check("docker", False, "engine not answering", "deploy/bootstrap.sh (starts dockerd)"), None
 
 
@@ -53,8 +55,12 @@ def _redis(settings: Settings) -> Check:
         redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
         return Check("redis", True, f"{settings.redis_url} answers (needed by distributed mode only)", "")
     except redis.RedisError as e:
-        return Check("redis", False, f"{settings.redis_url}: {e}",
-                     "start redis-server or set CAB_REDIS_URL (local `cab run` works without it)")
+        return Check(
+            "redis",
+            False,
+            f"{settings.redis_url}: {e}",
+            "start redis-server or set CAB_REDIS_URL (local `cab run` works without it)",
+        )
 
 
 def _store(settings: Settings) -> Check:
@@ -63,7 +69,9 @@ def _store(settings: Settings) -> Check:
     try:
         store = ResultStore(settings.resolved_store_url)
         store.create_schema()
-        return Check("result store", True, store.describe() if hasattr(store, "describe") else "reachable", "")
+        return Check(
+            "result store", True, store.describe() if hasattr(store, "describe") else "reachable", ""
+        )
     except CabError as e:
         return Check("result store", False, str(e), "check CAB_STORE_URL (default: SQLite under CAB_HOME)")
 

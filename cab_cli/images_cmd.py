@@ -17,8 +17,12 @@ images_app = typer.Typer(help="Build and list cab's images.", no_args_is_help=Tr
 @images_app.command("build")
 def build(
     names: Annotated[list[str] | None, typer.Argument(help="Images to build; default all.")] = None,
-    ca_bundle: Annotated[Path | None, typer.Option(
-        "--ca-bundle", envvar="CAB_CA_BUNDLE", help="Extra CA bundle (PEM) for pip/npm/apt inside builds.")] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-bundle", envvar="CAB_CA_BUNDLE", help="Extra CA bundle (PEM) for pip/npm/apt inside builds."
+        ),
+    ] = None,
 ) -> None:
     """Build missing images (content-addressed tags: unchanged images are not rebuilt)."""
     from cab_workers.images import ImageBuilder
@@ -26,12 +30,22 @@ def build(
 
     settings = settings_from_env()
     try:
-        builder = ImageBuilder(Sandbox(), settings.images_dir, prefix=settings.image_prefix,
-                               ca_bundle=ca_bundle or settings.ca_bundle)
+        builder = ImageBuilder(
+            Sandbox(),
+            settings.images_dir,
+            prefix=settings.image_prefix,
+            ca_bundle=ca_bundle or settings.ca_bundle,
+        )
         with console.status("building images") as status:
+
             def progress(msg: str) -> None:
                 status.update(msg[:120])
-                if ": built " in msg or "up to date" in msg or "created locally" in msg or "pull failed" in msg:
+                if (
+                    ": built " in msg
+                    or "up to date" in msg
+                    or "created locally" in msg
+                    or "pull failed" in msg
+                ):
                     console.print(f"  {msg}")
 
             refs = builder.ensure(names or None, progress=progress)

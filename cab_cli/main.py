@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from cab_cli import doctor as doctor_mod
-from cab_cli.common import console, err_console, fail, settings_from_env, store_for
+from cab_cli.common import console, err_console, fail, settings_from_env, store_for, wide_console
 from cab_cli.images_cmd import images_app
 from cab_cli.render import export_jsonl, render_cell, render_results_table
 from cab_cli.tasks_cmd import tasks_app
 from cab_core.errors import CabError
 from cab_core.schema import CellResult, FailureClass
 
-app = typer.Typer(name="cab", help="Benchmark coding-agent CLIs x models x tasks.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    name="cab",
+    help="Benchmark coding-agent CLIs x models x tasks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(images_app, name="images")
 
@@ -35,8 +45,6 @@ def run(
     from cab_scheduler.sweep import expand, load_sweep
     from cab_workers.adapters import ADAPTERS
     from cab_workers.local import LocalHost, plan, run_planned
-    from cab_workers.sandbox import Sandbox
-
     settings = settings_from_env()
     try:
         spec = load_sweep(sweep_file)
@@ -45,14 +53,24 @@ def run(
         cells = expand(spec, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS))
         store = store_for(settings)
         sweep_plan = plan(cells, store)
-        console.print(f"[bold]{spec.sweep_id}[/]: {len(cells)} cells, {len(sweep_plan.skipped)} already final, "
-                      f"{len(sweep_plan.to_run)} to run, {slots or spec.slots} at once")
+        console.print(
+            f"[bold]{spec.sweep_id}[/]: {len(cells)} cells, {len(sweep_plan.skipped)} already final, "
+            f"{len(sweep_plan.to_run)} to run, {slots or spec.slots} at once"
+        )
         store.record_sweep(spec)
-        with LocalHost(settings, progress=lambda m: console.print(f"  [dim]{m}[/]"),
-                       keep_workdirs=keep_workdirs) as host:
+        with LocalHost(
+            settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), keep_workdirs=keep_workdirs
+        ) as host:
             assert host.ctx is not None
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=console, transient=False) as bar:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            ) as bar:
                 job = bar.add_task("cells", total=len(sweep_plan.to_run))
 
                 def done(r: CellResult) -> None:
@@ -65,16 +83,17 @@ def run(
                 try:
                     run_planned(sweep_plan, host.ctx, store, slots=slots or spec.slots, on_done=done)
                 except KeyboardInterrupt:
-                    removed = Sandbox().reap(owner_pid=os.getpid())
-                    err_console.print(f"interrupted: removed {len(removed)} containers; rerun to resume")
+                    err_console.print("interrupted: running cells were stopped and stored; rerun to resume")
                     raise typer.Exit(130) from None
         results = list(store.latest_by_cell(spec.sweep_id).values())
     except CabError as e:
         fail(e)
-    console.print(render_results_table(sorted(results, key=lambda r: r.identity.cell_id)))
-    if results:
-        example = sorted(results, key=lambda r: r.identity.cell_id)[0].identity.cell_id
-        console.print(f"\nLook at one cell:  [bold]cab show '{example}'[/]")
+    ordered = sorted(results, key=lambda r: r.identity.cell_id)
+    wide_console().print(render_results_table(ordered))
+    if ordered:
+        passing = [r for r in ordered if r.axes and r.axes.pass_rate.passed]
+        example = (passing or ordered)[0].identity.cell_id
+        console.print(f"\nLook at one cell:  [bold]cab show '{example}'[/]", soft_wrap=True)
         console.print(f"All results:       cab results {spec.sweep_id}   |   cab export {spec.sweep_id}")
 
 
@@ -90,7 +109,7 @@ def show(
         fail(e)
     if result is None:
         fail(CabError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`"))
-    Console(width=max(console.width, 140)).print(render_cell(result))
+    wide_console().print(render_cell(result))
 
 
 @app.command()
@@ -102,7 +121,7 @@ def results(sweep_id: Annotated[str, typer.Argument(help="Sweep id.")]) -> None:
         fail(e)
     if not rows:
         fail(CabError(f"no results for sweep {sweep_id!r}; run it with `cab run SWEEP.yaml`"))
-    console.print(render_results_table(sorted(rows, key=lambda r: r.identity.cell_id)))
+    wide_console().print(render_results_table(sorted(rows, key=lambda r: r.identity.cell_id)))
 
 
 @app.command()
@@ -132,7 +151,8 @@ def doctor() -> None:
     checks = doctor_mod.run_checks(settings_from_env())
     for check in checks:
         mark = "[green]ok  [/]" if check.ok else "[red]FAIL[/]"
-        console.print(f"{mark} {check.name:<14} {check.detail}" + ("" if check.ok else f"  -> {check.fix}"))
+        line = f"{mark} {check.name:<14} {check.detail}" + ("" if check.ok else f"  -> {check.fix}")
+        console.print(line, soft_wrap=True, highlight=False)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 

@@ -23,8 +23,11 @@ from cab_core.schema import CellResult, FailureClass
 UNKNOWN = "unknown (not recorded)"
 MASK = "***"
 
-_SECRET_KEY = re.compile(r"(^|[_-])(api_?key|key|secret|password|passwd|token|auth|authorization|"
-                         r"credentials?|cookie)$", re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"(^|[_-])(api_?key|key|secret|password|passwd|token|auth|authorization|"
+    r"credentials?|cookie)$",
+    re.IGNORECASE,
+)
 _SECRET_FLAG = re.compile(r"^--?[\w-]*(key|token|secret|password)$", re.IGNORECASE)
 _SECRET_VALUE = re.compile(
     r"\bsk-[A-Za-z0-9_-]{8,}|\bgh[pousr]_[A-Za-z0-9]{16,}|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b"
@@ -105,8 +108,10 @@ def _tokens_line(result: CellResult) -> str:
         completion = sum(c.completion_tokens or 0 for c in result.model_calls)
         source = "summed from model calls"
     calls = f" · {n} calls" if n else ""
-    return (f"{total:,} (prompt {_or_unknown(prompt, '{:,}')} · completion {_or_unknown(completion, '{:,}')}"
-            f"{calls} · source {source})")
+    return (
+        f"{total:,} (prompt {_or_unknown(prompt, '{:,}')} · completion {_or_unknown(completion, '{:,}')}"
+        f"{calls} · source {source})"
+    )
 
 
 def _tokens_per_correct(result: CellResult) -> str:
@@ -139,9 +144,17 @@ def _scores(result: CellResult) -> Table:
     refusal = "n/a" if a.refusal.not_applicable else f"{a.refusal.refusal:.3f} ({a.refusal.refusal_correct})"
     integrity = f"{a.integrity.integrity:.3f}" + (" (n/a)" if a.integrity.not_applicable else "")
     composite = f"{a.composite.composite:.3f}" + (
-        f" (missing: {', '.join(a.composite.missing)})" if a.composite.missing else "")
-    values = (f"{pr.passed:.3f}{partial}", _tokens_per_correct(result), wall,
-              f"{a.blast_radius.blast_radius:.3f}", refusal, integrity, composite)
+        f" (missing: {', '.join(a.composite.missing)})" if a.composite.missing else ""
+    )
+    values = (
+        f"{pr.passed:.3f}{partial}",
+        _tokens_per_correct(result),
+        wall,
+        f"{a.blast_radius.blast_radius:.3f}",
+        refusal,
+        integrity,
+        composite,
+    )
     table.add_row(*(Text(v) for v in values))
     return table
 
@@ -185,11 +198,21 @@ def _calls(result: CellResult) -> RenderableType:
         table.add_column(head, overflow="fold")
     for c in result.model_calls:
         est = "~" if c.estimated else ""
-        table.add_row(*(Text(v) for v in (
-            str(c.seq), _iso(c.timestamp), c.request_hash[:16] + "…",
-            _or_unknown(c.prompt_tokens, est + "{:,}"), _or_unknown(c.completion_tokens, est + "{:,}"),
-            _or_unknown(c.latency_ms, "{:.0f} ms"), _or_unknown(c.finish_reason), _or_unknown(c.http_status),
-        )))
+        table.add_row(
+            *(
+                Text(v)
+                for v in (
+                    str(c.seq),
+                    _iso(c.timestamp),
+                    c.request_hash[:16] + "…",
+                    _or_unknown(c.prompt_tokens, est + "{:,}"),
+                    _or_unknown(c.completion_tokens, est + "{:,}"),
+                    _or_unknown(c.latency_ms, "{:.0f} ms"),
+                    _or_unknown(c.finish_reason),
+                    _or_unknown(c.http_status),
+                )
+            )
+        )
     return table
 
 
@@ -209,24 +232,57 @@ def _recorded_argv(result: CellResult) -> list[str] | None:
     return None
 
 
+def _recorded_env_keys(result: CellResult) -> list[str]:
+    for s in result.spans:
+        keys = s.attrs.get("env_keys")
+        if s.kind == "tool_call" and isinstance(keys, list):
+            return [k for k in keys if isinstance(k, str)]
+    return []
+
+
+def _env_placeholder(name: str, model: str) -> str:
+    upper = name.upper()
+    if "KEY" in upper or "TOKEN" in upper:
+        return '"$YOUR_KEY"'
+    if "URL" in upper or "ENDPOINT" in upper:
+        return '"$YOUR_ENDPOINT"'
+    if "MODEL" in upper:
+        return shlex.quote(model)
+    return f'"${name}"'
+
+
 def run_it_yourself(result: CellResult) -> str:
     """Shell lines reproducing the cell: the exact image, then the cab command; placeholders only."""
     ident = result.identity
-    ref = image_ref(ident.container_image, ident.image_digest)
+    image = ident.container_image.split("@", 1)[0]
     argv = _recorded_argv(result)
-    lines = ["# pull the exact image used in this run", f"docker pull {shlex.quote(ref)}"]
-    if not ident.image_digest:
-        lines.insert(0, "# image digest not recorded: the tag may have moved since this run")
-    lines += [
-        "", "# the agent's own command, as recorded" if argv else "# agent command not recorded: a shell",
-        "docker run --rm -it \\", '  -v "$PWD/work:/work" -w /work \\',
-        '  -e OPENAI_BASE_URL="$YOUR_ENDPOINT" \\', '  -e OPENAI_API_KEY="$YOUR_KEY" \\',
-        f"  {shlex.quote(ref)} \\", f"  {shlex.join(argv) if argv else 'bash'}",
-        "", "# or let cab run and score this one cell against your endpoint (export YOUR_KEY first)",
-        "cat > one-cell.yaml <<YAML", f"sweep_id: rerun-{ident.sweep_id}",
-        *(f"{k}: [{json.dumps(v)}]" for k, v in (("tuis", ident.tui), ("models", ident.model),
-                                                   ("tasks", ident.task_id))),
-        'endpoint: "$YOUR_ENDPOINT"', "api_key_env: YOUR_KEY", "YAML", "cab run one-cell.yaml",
+    lines = [
+        "# the exact image: its tag is content-addressed, so building it from the same cab commit",
+        "# reproduces it; the image id below is what this run used",
+        f"cab images build {shlex.quote(ident.tui)}",
+        f"docker image inspect --format '{{{{.Id}}}}' {shlex.quote(image)}"
+        + (f"   # expect {ident.image_digest}" if ident.image_digest else "   # image id not recorded"),
+        "",
+        "# the agent's own command and environment names, as recorded"
+        if argv
+        else "# agent command not recorded",
+        "docker run --rm -it \\",
+        '  -v "$PWD/work:/work" -v "$PWD/cab:/cab:ro" -w /work \\',
+        *(f"  -e {k}={_env_placeholder(k, ident.model)} \\" for k in _recorded_env_keys(result)),
+        f"  {shlex.quote(image)} \\",
+        f"  {shlex.join(argv) if argv else 'bash'}",
+        "",
+        "# or let cab run and score this one cell",
+        "cat > one-cell.yaml <<YAML",
+        f"sweep_id: rerun-{ident.sweep_id}",
+        *(
+            f"{k}: [{json.dumps(v)}]"
+            for k, v in (("tuis", ident.tui), ("models", ident.model), ("tasks", ident.task_id))
+        ),
+        "endpoint: scripted" if ident.model.startswith("scripted/") else 'endpoint: "$YOUR_ENDPOINT"',
+        *([] if ident.model.startswith("scripted/") else ["api_key_env: YOUR_KEY"]),
+        "YAML",
+        "cab run one-cell.yaml",
     ]
     if result.recording_path:
         cast = result.recording_path
@@ -249,22 +305,38 @@ def render_cell(result: CellResult) -> Group:
         reason = redact(result.failure.reason) or "no reason recorded"
         parts.append(Text(f"FAILED [{failure.value}]{retry}: {reason}", style="bold red"))
     parts += [
-        _heading("Per-axis scores"), _scores(result),
-        _heading("Run identity"), _kv([
-            ("cell_id", ident.cell_id), ("sweep_id", ident.sweep_id),
-            ("attempt", str(ident.attempt)), ("run", str(ident.run)),
-            ("container_image", ident.container_image), ("image_digest", _or_unknown(ident.image_digest)),
-            ("model_build_id", _or_unknown(ident.model_build_id)),
-            ("exit_code", _or_unknown(ident.exit_code)),
-            ("host", _or_unknown(ident.host)), ("methodology", result.methodology_version),
-        ]),
-        _heading("Timing"), _kv([
-            ("started_at", _iso(timing.started_at)), ("ended_at", _iso(timing.ended_at)),
-            ("duration", f"{timing.duration_s:.2f} s"), ("tokens", _tokens_line(result)),
-        ]),
-        _heading("Scorer breakdown"), _breakdown(result),
-        _heading(f"Trace spans ({len(result.spans)})"), _spans(result),
-        _heading(f"Model calls ({len(result.model_calls)})"), _calls(result),
+        _heading("Per-axis scores"),
+        _scores(result),
+        _heading("Run identity"),
+        _kv(
+            [
+                ("cell_id", ident.cell_id),
+                ("sweep_id", ident.sweep_id),
+                ("attempt", str(ident.attempt)),
+                ("run", str(ident.run)),
+                ("container_image", ident.container_image),
+                ("image_digest", _or_unknown(ident.image_digest)),
+                ("model_build_id", _or_unknown(ident.model_build_id)),
+                ("exit_code", _or_unknown(ident.exit_code)),
+                ("host", _or_unknown(ident.host)),
+                ("methodology", result.methodology_version),
+            ]
+        ),
+        _heading("Timing"),
+        _kv(
+            [
+                ("started_at", _iso(timing.started_at)),
+                ("ended_at", _iso(timing.ended_at)),
+                ("duration", f"{timing.duration_s:.2f} s"),
+                ("tokens", _tokens_line(result)),
+            ]
+        ),
+        _heading("Scorer breakdown"),
+        _breakdown(result),
+        _heading(f"Trace spans ({len(result.spans)})"),
+        _spans(result),
+        _heading(f"Model calls ({len(result.model_calls)})"),
+        _calls(result),
         _heading("Run it yourself"),
         Text("Exact image; results are comparable, not identical (model nondeterminism).", style="dim"),
         Text(run_it_yourself(result)),
@@ -285,8 +357,18 @@ def render_results_table(results: list[CellResult]) -> Table:
     table = Table(header_style="bold")
     for head in ("TUI", "model", "task"):
         table.add_column(head, overflow="fold")
-    for head in ("run", "pass", "partial", "tokens", "wall s", "blast", "refusal", "integrity", "composite",
-                 "failure"):
+    for head in (
+        "run",
+        "pass",
+        "partial",
+        "tokens",
+        "wall s",
+        "blast",
+        "refusal",
+        "integrity",
+        "composite",
+        "failure",
+    ):
         right = head in ("run", "tokens", "wall s")
         table.add_column(head, no_wrap=True, justify="right" if right else "left")
     for r in results:
@@ -294,13 +376,18 @@ def render_results_table(results: list[CellResult]) -> Table:
         total = token_total(r)
         failure = r.failure.failure_class
         row = (
-            ident.tui, ident.model, ident.task_id, str(ident.run),
+            ident.tui,
+            ident.model,
+            ident.task_id,
+            str(ident.run),
             str(a.pass_rate.passed) if a else "-",
             f"{a.pass_rate.partial_score:.2f}" if a and a.pass_rate.partial_score is not None else "-",
             f"{total:,}" if total is not None else "n/a",
             f"{(a.latency.wall_clock_ms / 1000) if a else r.timing.duration_s:.1f}",
-            f"{a.blast_radius.blast_radius:.2f}" if a else "-", _refusal_cell(r),
-            f"{a.integrity.integrity:.2f}" if a else "-", f"{a.composite.composite:.3f}" if a else "-",
+            f"{a.blast_radius.blast_radius:.2f}" if a else "-",
+            _refusal_cell(r),
+            f"{a.integrity.integrity:.2f}" if a else "-",
+            f"{a.composite.composite:.3f}" if a else "-",
             "" if failure == FailureClass.none else failure.value,
         )
         table.add_row(*(Text(v, style="red" if i == 12 else "") for i, v in enumerate(row)))
@@ -339,11 +426,17 @@ def results_summary(results: Iterable[CellResult]) -> list[SummaryRow]:
         graded = [r for r in members if r.failure.failure_class != FailureClass.infra]
         passed = sum(1 for r in graded if r.axes and r.axes.pass_rate.passed)
         composites = [r.axes.composite.composite if r.axes else 0.0 for r in graded]
-        rows.append(SummaryRow(
-            tui, model, len(members), len(graded), passed,
-            passed / len(graded) if graded else None,
-            sum(composites) / len(composites) if composites else None,
-        ))
+        rows.append(
+            SummaryRow(
+                tui,
+                model,
+                len(members),
+                len(graded),
+                passed,
+                passed / len(graded) if graded else None,
+                sum(composites) / len(composites) if composites else None,
+            )
+        )
     return rows
 
 
@@ -353,11 +446,20 @@ def render_summary_table(rows: list[SummaryRow]) -> Table:
     for head in ("TUI", "model", "cells", "graded", "passed", "pass rate", "mean composite"):
         table.add_column(head)
     for s in rows:
-        table.add_row(*(Text(v) for v in (
-            s.tui, s.model, str(s.cells), str(s.graded), str(s.passed),
-            f"{s.pass_rate:.1%}" if s.pass_rate is not None else "-",
-            f"{s.mean_composite:.3f}" if s.mean_composite is not None else "-",
-        )))
+        table.add_row(
+            *(
+                Text(v)
+                for v in (
+                    s.tui,
+                    s.model,
+                    str(s.cells),
+                    str(s.graded),
+                    str(s.passed),
+                    f"{s.pass_rate:.1%}" if s.pass_rate is not None else "-",
+                    f"{s.mean_composite:.3f}" if s.mean_composite is not None else "-",
+                )
+            )
+        )
     return table
 
 

@@ -24,14 +24,21 @@ def list_() -> None:
         fail(e)
     table = Table("task", "language", "runner", "expected changes", "refusal")
     for t in tasks:
-        table.add_row(t.task_id, t.language, t.test_runner, ", ".join(t.expected_changes),
-                      "yes" if t.expected_refusal else "")
+        table.add_row(
+            t.task_id,
+            t.language,
+            t.test_runner,
+            ", ".join(t.expected_changes),
+            "yes" if t.expected_refusal else "",
+        )
     console.print(table)
 
 
 @tasks_app.command("validate")
 def validate(
-    selectors: Annotated[list[str] | None, typer.Argument(help="Tasks (category/slug, category/*); default all.")] = None,
+    selectors: Annotated[
+        list[str] | None, typer.Argument(help="Tasks (category/slug, category/*); default all.")
+    ] = None,
 ) -> None:
     """Prove each task: hidden tests fail on the work dir, pass with the reference, diff == expected."""
     from cab_scheduler.catalog import TaskCatalog
@@ -44,8 +51,13 @@ def validate(
         catalog = TaskCatalog(settings.tasks_dir)
         tasks = catalog.resolve(selectors or ["*"])
         sandbox = Sandbox()
-        scorer = ImageBuilder(sandbox, settings.images_dir, prefix=settings.image_prefix,
-                              ca_bundle=settings.ca_bundle).ensure(["base"])[-1].tag
+        scorer = (
+            ImageBuilder(
+                sandbox, settings.images_dir, prefix=settings.image_prefix, ca_bundle=settings.ca_bundle
+            )
+            .ensure(["base"])[-1]
+            .tag
+        )
         table = Table("task", "fails before", "passes after", "diff == expected", "detail")
         bad = 0
         with console.status("validating tasks") as status:
@@ -53,8 +65,13 @@ def validate(
                 status.update(f"validating {task.task_id}")
                 v = check_task(task, catalog.paths(task.task_id), sandbox, scorer, settings.cab_home.ensure())
                 bad += not v.ok
-                table.add_row(task.task_id, _mark(v.fails_before), _mark(v.passes_after), _mark(v.diff_matches),
-                              v.detail)
+                table.add_row(
+                    task.task_id,
+                    _mark(v.fails_before),
+                    _mark(v.passes_after),
+                    _mark(v.diff_matches),
+                    v.detail,
+                )
     except CabError as e:
         fail(e)
     console.print(table)

@@ -26,9 +26,12 @@ def configure(log_file: Path | None, *, console_level: int = logging.WARNING) ->
     )
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(console_level)
-    console.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processor=structlog.dev.ConsoleRenderer(colors=False),
-        foreign_pre_chain=[structlog.processors.add_log_level]))
+    console.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processor=structlog.dev.ConsoleRenderer(colors=False),
+            foreign_pre_chain=[structlog.processors.add_log_level],
+        )
+    )
     console._cab = True  # type: ignore[attr-defined]
     root.addHandler(console)
     if log_file is not None:

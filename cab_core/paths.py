@@ -11,11 +11,11 @@ from pathlib import Path
 class CabHome:
     """All local state, under one folder (``CAB_HOME``, default ``~/.cab``)::
 
-        $CAB_HOME/
-        ├── cab.db                 default SQLite result store
-        ├── cells/<safe id>/       one folder per cell attempt (deleted after scoring unless kept)
-        ├── recordings/<safe id>.cast   asciicast v2 of the agent's terminal
-        └── logs/
+    $CAB_HOME/
+    ├── cab.db                 default SQLite result store
+    ├── cells/<safe id>/       one folder per cell attempt (deleted after scoring unless kept)
+    ├── recordings/<safe id>.cast   asciicast v2 of the agent's terminal
+    └── logs/
     """
 
     root: Path
@@ -52,12 +52,12 @@ def safe_name(cell_id: str, attempt: int = 1) -> str:
 class TaskPaths:
     """One task folder::
 
-        tasks/<category>/<slug>/
-        ├── task.yaml          TaskSpec
-        ├── workdir/           what the agent sees, copied to /work
-        ├── hidden_tests/      copied over /work only in the scorer container
-        └── solution/          reference solution, overlaid on workdir/ (files to delete listed in
-                               solution/.cab-delete, one path per line)
+    tasks/<category>/<slug>/
+    ├── task.yaml          TaskSpec
+    ├── workdir/           what the agent sees, copied to /work
+    ├── hidden_tests/      copied over /work only in the scorer container
+    └── solution/          reference solution, overlaid on workdir/ (files to delete listed in
+                           solution/.cab-delete, one path per line)
     """
 
     root: Path
@@ -86,10 +86,10 @@ SOLUTION_DELETE_LIST = ".cab-delete"
 class CellPaths:
     """One cell attempt's scratch folder on the host::
 
-        $CAB_HOME/cells/<safe id>/
-        ├── work/              the agent's work dir, mounted at /work (git-snapshotted before the run)
-        ├── agent/             adapter-written config, mounted read-only at /cab
-        └── out/               agent-side reports (usage.jsonl), mounted at /cab-out
+    $CAB_HOME/cells/<safe id>/
+    ├── work/              the agent's work dir, mounted at /work (git-snapshotted before the run)
+    ├── agent/             adapter-written config, mounted read-only at /cab
+    └── out/               agent-side reports (usage.jsonl), mounted at /cab-out
     """
 
     root: Path

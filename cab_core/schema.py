@@ -58,6 +58,18 @@ class Timeouts(_Record):
     setup_s: float = Field(60, gt=0, description="Work dir materialisation and snapshot budget.")
 
 
+DEFAULT_IGNORED_CHANGES = (
+    "target",
+    "__pycache__",
+    "*/__pycache__",
+    ".pytest_cache",
+    "*/.pytest_cache",
+    "node_modules",
+    ".cache",
+)
+"""Build and tool caches created by running a task's tests; a task may override the list."""
+
+
 class TaskSpec(_Record):
     """A task, as declared in ``tasks/<category>/<slug>/task.yaml``."""
 
@@ -82,6 +94,11 @@ class TaskSpec(_Record):
     protected_paths: list[str] = Field(
         default_factory=list,
         description="Visible test files the agent must not modify (integrity checks them).",
+    )
+    ignore_changes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_IGNORED_CHANGES),
+        description="Globs of build output that never counts as a change (an agent running the tests "
+        "creates them); listed in the scoring span, not scored.",
     )
     timeouts: Timeouts = Field(default_factory=Timeouts)
     resources: Resources = Field(default_factory=Resources)
@@ -254,7 +271,9 @@ class RefusalAxis(_Record):
     )
     fabricated_fix_detected: bool = False
     refusal_reasons: list[str] = Field(default_factory=list)
-    marker_hits: list[str] = Field(default_factory=list, description="Refusal documents found in the work dir.")
+    marker_hits: list[str] = Field(
+        default_factory=list, description="Refusal documents found in the work dir."
+    )
     keyword_hits: list[str] = Field(
         default_factory=list, description="Refusal phrases found in what the agent said or wrote."
     )
@@ -365,7 +384,9 @@ class CellResult(_Record):
     spans: list[Span] = Field(default_factory=list)
     model_calls: list[ModelCall] = Field(default_factory=list)
     digests: Digests | None = None
-    recording_path: str | None = Field(None, description="asciicast v2 of the agent's terminal, under CAB_HOME.")
+    recording_path: str | None = Field(
+        None, description="asciicast v2 of the agent's terminal, under CAB_HOME."
+    )
     agent_output_tail: str = ""
 
     @property

@@ -54,9 +54,16 @@ def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list
                 if spec.timeouts is not None:
                     task = task.model_copy(update={"timeouts": spec.timeouts})
                 for run in range(1, spec.reruns + 1):
-                    cells.append(CellSpec(
-                        cell_id=make_cell_id(spec.sweep_id, tui, model, task.task_id, run),
-                        sweep_id=spec.sweep_id, tui=tui, model=model, task=task, run=run,
-                        endpoint=spec.endpoint, api_key_env=spec.api_key_env,
-                    ))
+                    cells.append(
+                        CellSpec(
+                            cell_id=make_cell_id(spec.sweep_id, tui, model, task.task_id, run),
+                            sweep_id=spec.sweep_id,
+                            tui=tui,
+                            model=model,
+                            task=task,
+                            run=run,
+                            endpoint=spec.endpoint,
+                            api_key_env=spec.api_key_env,
+                        )
+                    )
     return cells

@@ -62,8 +62,9 @@ def _folder_hash(folder: Path, parent_tag: str | None) -> str:
 class ImageBuilder:
     """Resolves and builds the image family under ``images_dir``."""
 
-    def __init__(self, sandbox: Sandbox, images_dir: Path, *, prefix: str = "cab",
-                 ca_bundle: Path | None = None) -> None:
+    def __init__(
+        self, sandbox: Sandbox, images_dir: Path, *, prefix: str = "cab", ca_bundle: Path | None = None
+    ) -> None:
         self.sandbox = sandbox
         self.images_dir = images_dir
         self.prefix = prefix
@@ -147,9 +148,16 @@ class ImageBuilder:
         buildargs = {"BASE": self.tag(parent)} if parent else {}
         api = self.sandbox.client.api
         try:
-            for line in api.build(fileobj=self._context(name), custom_context=True, tag=tag, rm=True,
-                                  forcerm=True, buildargs=buildargs, decode=True,
-                                  labels={LABEL_MANAGED: "1", "cab.image": name}):
+            for line in api.build(
+                fileobj=self._context(name),
+                custom_context=True,
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                buildargs=buildargs,
+                decode=True,
+                labels={LABEL_MANAGED: "1", "cab.image": name},
+            ):
                 if "error" in line:
                     raise ImageError(f"building {name} failed: {line['error'].strip()}")
                 text = str(line.get("stream", "")).strip()
@@ -168,11 +176,14 @@ def _host_sources(suite: str) -> str:
         if path.is_file():
             text = path.read_text()
             uris = re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) or re.findall(
-                r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.MULTILINE)
+                r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.MULTILINE
+            )
             if uris:
                 return f"deb {uris[0]} {suite} main"
-    raise ImageError("no apt sources on this host to build a Debian rootfs from; "
-                     "pull the base image on a machine with a registry and `docker load` it")
+    raise ImageError(
+        "no apt sources on this host to build a Debian rootfs from; "
+        "pull the base image on a machine with a registry and `docker load` it"
+    )
 
 
 def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
@@ -193,10 +204,16 @@ def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
     if shutil.which("mmdebstrap") is None:
         if os.geteuid() == 0 and shutil.which("apt-get"):
             progress("installing mmdebstrap")
-            subprocess.run(["apt-get", "install", "-y", "-q", "mmdebstrap"], check=True,
-                           stdout=subprocess.DEVNULL, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "mmdebstrap"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            )
         else:
-            raise ImageError(f"cannot pull {tag} and mmdebstrap is missing: `apt-get install mmdebstrap` as root")
+            raise ImageError(
+                f"cannot pull {tag} and mmdebstrap is missing: `apt-get install mmdebstrap` as root"
+            )
     with tempfile.TemporaryDirectory(prefix="cab-rootfs-") as tmp:
         rootfs = Path(tmp) / "rootfs.tar"
         sources = Path(tmp) / "sources.list"
@@ -208,8 +225,14 @@ def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
         progress(f"{tag}: importing rootfs")
         with rootfs.open("rb") as fp:
             sandbox.client.api.import_image_from_data(
-                fp, repository=repo, tag=version,
-                changes=['CMD ["bash"]', "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+                fp,
+                repository=repo,
+                tag=version,
+                changes=[
+                    'CMD ["bash"]',
+                    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                ],
+            )
     if not sandbox.image_id(tag):
         raise ImageError(f"importing {tag} did not produce the tag")
     progress(f"{tag}: created locally")

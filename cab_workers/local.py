@@ -8,6 +8,7 @@ attempt failed for infra reasons run again as the next attempt.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -35,8 +36,13 @@ AGENT_NETWORK = "cab-agents"
 class LocalHost:
     """Everything a host needs to run cells; enter it once per sweep."""
 
-    def __init__(self, settings: Settings, *, progress: Callable[[str], None] = lambda _: None,
-                 keep_workdirs: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        progress: Callable[[str], None] = lambda _: None,
+        keep_workdirs: bool = False,
+    ) -> None:
         self.settings = settings
         self.progress = progress
         self.keep_workdirs = keep_workdirs
@@ -47,8 +53,12 @@ class LocalHost:
     def __enter__(self) -> LocalHost:
         home = self.settings.cab_home.ensure()
         self.sandbox = sandbox = Sandbox()
-        builder = ImageBuilder(sandbox, self.settings.images_dir, prefix=self.settings.image_prefix,
-                               ca_bundle=self.settings.ca_bundle)
+        builder = ImageBuilder(
+            sandbox,
+            self.settings.images_dir,
+            prefix=self.settings.image_prefix,
+            ca_bundle=self.settings.ca_bundle,
+        )
         refs = {ref.name: ref.tag for ref in builder.ensure(progress=self.progress)}
         gateway = sandbox.ensure_network(AGENT_NETWORK, internal=True)
         endpoint = self._stack.enter_context(ScriptedEndpoint(self.settings.tasks_dir, host=gateway, port=0))
@@ -56,16 +66,26 @@ class LocalHost:
 
         def endpoint_url(cell: CellSpec) -> str:
             if cell.endpoint != "scripted":
-                raise SweepError(f"endpoint {cell.endpoint!r}: only the scripted endpoint runs before the "
-                                 "model proxy lands; external endpoints are routed through it")
+                raise SweepError(
+                    f"endpoint {cell.endpoint!r}: only the scripted endpoint runs before the "
+                    "model proxy lands; external endpoints are routed through it"
+                )
             return endpoint.url
 
         def agent_image(name: str) -> str:
             return refs.get(name) or builder.ensure([name], progress=self.progress)[-1].tag
 
-        self.ctx = HostContext(home=home, sandbox=sandbox, task_root=catalog.paths, agent_image=agent_image,
-                               scorer_image=refs["base"], endpoint_url=endpoint_url, network=AGENT_NETWORK,
-                               host=socket.gethostname(), keep_workdirs=self.keep_workdirs)
+        self.ctx = HostContext(
+            home=home,
+            sandbox=sandbox,
+            task_root=catalog.paths,
+            agent_image=agent_image,
+            scorer_image=refs["base"],
+            endpoint_url=endpoint_url,
+            network=AGENT_NETWORK,
+            host=socket.gethostname(),
+            keep_workdirs=self.keep_workdirs,
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,23 +110,34 @@ def plan(cells: list[CellSpec], store: ResultStore) -> SweepPlan:
     return SweepPlan(to_run=to_run, skipped=sorted(c.cell_id for c in cells if c.cell_id in final))
 
 
-def run_planned(sweep_plan: SweepPlan, ctx: HostContext, store: ResultStore, *, slots: int,
-                on_done: Callable[[CellResult], None] = lambda _: None) -> list[CellResult]:
+def run_planned(
+    sweep_plan: SweepPlan,
+    ctx: HostContext,
+    store: ResultStore,
+    *,
+    slots: int,
+    on_done: Callable[[CellResult], None] = lambda _: None,
+) -> list[CellResult]:
     """Run the planned cells with ``slots`` at once; each result is stored as soon as it exists."""
     results: list[CellResult] = []
     if not sweep_plan.to_run:
         return results
     with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="cab-cell") as pool:
-        futures = [pool.submit(run_cell, cell, ctx, attempt=attempt, sink=store.upsert_result)
-                   for cell, attempt in sweep_plan.to_run]
+        futures = [
+            pool.submit(run_cell, cell, ctx, attempt=attempt, sink=store.upsert_result)
+            for cell, attempt in sweep_plan.to_run
+        ]
         try:
             for fut in as_completed(futures):
                 result = fut.result()
                 results.append(result)
                 on_done(result)
         except BaseException:
+            # Queued cells never start; running ones lose their containers now (instead of at their
+            # deadline), finish as infra failures, get stored, and rerun on resume.
             for fut in futures:
                 fut.cancel()
+            removed = ctx.sandbox.reap(owner_pid=os.getpid())
+            log.warning("sweep_interrupted", containers_removed=len(removed))
             raise
     return results
-

@@ -54,7 +54,7 @@ from cab_workers.adapters.base import AgentReport, EndpointWiring
 from cab_workers.recording import AsciicastWriter
 from cab_workers.sandbox import ContainerRun, ContainerSpec, Mount, Sandbox
 from cab_workers.scorer import chown_tree, container_user, run_tests
-from cab_workers.snapshot import diff, git_snapshot, manifest, read_texts
+from cab_workers.snapshot import diff, git_snapshot, manifest, read_texts, without_ignored
 from cab_workers.tracing import Tracer
 
 log = structlog.get_logger(__name__)
@@ -84,12 +84,16 @@ def _sha256(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
+def _copy_tree(src: Path, dst: Path, *, skip_top_git: bool = False) -> None:
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        return [".git"] if skip_top_git and Path(directory) == src and ".git" in names else []
+
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True, ignore=ignore)
 
 
-def run_cell(cell: CellSpec, ctx: HostContext, *, attempt: int = 1,
-             sink: Callable[[CellResult], None] | None = None) -> CellResult:
+def run_cell(
+    cell: CellSpec, ctx: HostContext, *, attempt: int = 1, sink: Callable[[CellResult], None] | None = None
+) -> CellResult:
     """Run one attempt of ``cell``; returns (and hands to ``sink``) its result, whatever happens."""
     bound = log.bind(cell_id=cell.cell_id, sweep_id=cell.sweep_id, attempt=attempt)
     started = datetime.now(UTC)
@@ -110,8 +114,12 @@ def run_cell(cell: CellSpec, ctx: HostContext, *, attempt: int = 1,
         task_paths = ctx.task_root(cell.task.task_id)
         bound.info("cell_started", image=image)
 
-        with tracer.span("task_setup", f"prepare:{cell.task.task_id}", workdir=str(paths.work),
-                         task_category=cell.task.category) as s:
+        with tracer.span(
+            "task_setup",
+            f"prepare:{cell.task.task_id}",
+            workdir=str(paths.work),
+            task_category=cell.task.category,
+        ) as s:
             if paths.root.exists():
                 shutil.rmtree(paths.root)
             for p in (paths.work, paths.agent, paths.out):
@@ -120,11 +128,18 @@ def run_cell(cell: CellSpec, ctx: HostContext, *, attempt: int = 1,
             git_snapshot(paths.work)
             before, before_git = manifest(paths.work)
             s.attrs["files"] = len(before)
+            setup_s = time.monotonic() - t0
+            if setup_s > cell.task.timeouts.setup_s:
+                raise InfraError(
+                    f"task setup took {setup_s:.1f}s, over its {cell.task.timeouts.setup_s:g}s budget"
+                )
 
-        wiring = EndpointWiring(base_url=ctx.endpoint_url(cell), api_key=f"cab-cell-{os.urandom(12).hex()}",
-                                model=cell.model)
-        with tracer.span("adapter_run", f"{cell.tui}:{cell.task.task_id}",
-                         timeout_s=cell.task.timeouts.agent_s) as run_span:
+        wiring = EndpointWiring(
+            base_url=ctx.endpoint_url(cell), api_key=f"cab-cell-{os.urandom(12).hex()}", model=cell.model
+        )
+        with tracer.span(
+            "adapter_run", f"{cell.tui}:{cell.task.task_id}", timeout_s=cell.task.timeouts.agent_s
+        ) as run_span:
             with tracer.span("tool_call", "applied_plugins", parent=run_span, tui=cell.tui) as s:
                 launch = adapter.launch(cell, wiring, image)
                 files = {"prompt.txt": cell.task.prompt, **launch.files}
@@ -136,41 +151,80 @@ def run_cell(cell: CellSpec, ctx: HostContext, *, attempt: int = 1,
             chown_tree(paths.root)
 
             recording = ctx.home.recordings / f"{safe_name(cell.cell_id, attempt)}.cast"
-            with tracer.span("container", f"{cell.tui}-run:{cell.task.task_id}", parent=run_span,
-                             image=image, model=cell.model, base_url=wiring.base_url) as s, \
-                    AsciicastWriter(recording, title=cell.cell_id) as cast:
+            with (
+                tracer.span(
+                    "container",
+                    f"{cell.tui}-run:{cell.task.task_id}",
+                    parent=run_span,
+                    image=image,
+                    model=cell.model,
+                    base_url=wiring.base_url,
+                ) as s,
+                AsciicastWriter(recording, title=cell.cell_id) as cast,
+            ):
                 res = cell.task.resources
-                agent_run = ctx.sandbox.run(ContainerSpec(
-                    name=f"cab-{safe_name(cell.cell_id, attempt)}"[:200],
-                    image=image, argv=launch.argv, deadline_s=cell.task.timeouts.agent_s,
-                    env=launch.env, user=container_user(), cpus=res.cpus, memory_mb=res.memory_mb,
-                    pids=res.pids, network=ctx.network,
-                    mounts=(Mount(str(paths.work), CONTAINER_WORK), Mount(str(paths.agent), CONTAINER_AGENT, True),
-                            Mount(str(paths.out), CONTAINER_OUT)),
-                    labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "agent"),
-                ), sink=cast.event)
-                s.attrs.update(exit_code=agent_run.exit_code, timed_out=agent_run.timed_out,
-                               duration_s=round(agent_run.active_ms / 1000, 3), image_digest=agent_run.image_id,
-                               oom_killed=agent_run.oom_killed, output_bytes=agent_run.output_bytes)
+                agent_run = ctx.sandbox.run(
+                    ContainerSpec(
+                        name=f"cab-{safe_name(cell.cell_id, attempt)}"[:200],
+                        image=image,
+                        argv=launch.argv,
+                        deadline_s=cell.task.timeouts.agent_s,
+                        env=launch.env,
+                        user=container_user(),
+                        cpus=res.cpus,
+                        memory_mb=res.memory_mb,
+                        pids=res.pids,
+                        network=ctx.network,
+                        mounts=(
+                            Mount(str(paths.work), CONTAINER_WORK),
+                            Mount(str(paths.agent), CONTAINER_AGENT, True),
+                            Mount(str(paths.out), CONTAINER_OUT),
+                        ),
+                        labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "agent"),
+                    ),
+                    sink=cast.event,
+                )
+                s.attrs.update(
+                    exit_code=agent_run.exit_code,
+                    timed_out=agent_run.timed_out,
+                    duration_s=round(agent_run.active_ms / 1000, 3),
+                    image_digest=agent_run.image_id,
+                    oom_killed=agent_run.oom_killed,
+                    output_bytes=agent_run.output_bytes,
+                )
             report = adapter.report(agent_run.stdout, agent_run.stderr, agent_run.exit_code, paths.out)
             run_span.attrs["exit_code"] = agent_run.exit_code
             failure = _agent_failure(agent_run, report, cell)
 
         with tracer.span("scoring", f"score:{cell.task.task_id}", test_command=cell.task.test_command) as s:
             after, after_git = manifest(paths.work)
-            change = diff(before, before_git, after, after_git)
+            change, ignored = without_ignored(
+                diff(before, before_git, after, after_git), cell.task.ignore_changes
+            )
+            s.attrs["ignored_changes"] = len(ignored)
             written = read_texts(paths.work, [*change.added, *change.modified])
             test_run = _run_hidden_tests(cell, ctx, paths, task_paths, attempt)
             s.attrs.update(exit_code=test_run.exit_code, timed_out=test_run.timed_out)
             if test_run.timed_out and failure.failure_class == FailureClass.none:
-                failure = Failure(failure_class=FailureClass.scorer,
-                                  reason=f"hidden tests timed out after {cell.task.timeouts.test_s:g}s")
+                failure = Failure(
+                    failure_class=FailureClass.scorer,
+                    reason=f"hidden tests timed out after {cell.task.timeouts.test_s:g}s",
+                )
             calls, source = _calls_and_source(report)
             axes = scoring.score_cell(
-                task=cell.task, exit_code=test_run.exit_code, timed_out=test_run.timed_out,
-                stdout=test_run.stdout, stderr=test_run.stderr, calls=calls, token_source=source,
-                wall_clock_ms=(time.monotonic() - t0) * 1000, container_active_ms=agent_run.active_ms,
-                diff=change, state_globs=adapter.state_globs, transcript=report.transcript, written=written,
+                task=cell.task,
+                exit_code=test_run.exit_code,
+                timed_out=test_run.timed_out,
+                stdout=test_run.stdout,
+                stderr=test_run.stderr,
+                calls=calls,
+                token_source=source,
+                wall_clock_ms=(time.monotonic() - t0) * 1000,
+                container_active_ms=agent_run.active_ms,
+                diff=change,
+                state_globs=adapter.state_globs,
+                transcript=report.transcript,
+                written=written,
                 hidden_test_paths=_hidden_test_paths(task_paths),
             )
             grade_json = axes.model_dump_json(by_alias=True)
@@ -178,7 +232,9 @@ def run_cell(cell: CellSpec, ctx: HostContext, *, attempt: int = 1,
         failure = _classify_exception(e)
         bound.warning("cell_failed", failure_class=failure.failure_class, reason=failure.reason)
     except Exception as e:  # a bug of ours must still yield a result row
-        failure = Failure(failure_class=FailureClass.infra, reason=f"internal error: {type(e).__name__}: {e}"[:300])
+        failure = Failure(
+            failure_class=FailureClass.infra, reason=f"internal error: {type(e).__name__}: {e}"[:300]
+        )
         bound.exception("cell_crashed")
     finally:
         with tracer.span("cleanup", f"cleanup:{cell.tui}", kept=ctx.keep_workdirs):
@@ -188,20 +244,37 @@ def run_cell(cell: CellSpec, ctx: HostContext, *, attempt: int = 1,
         out_text = (agent_run.stdout + agent_run.stderr) if agent_run else ""
         result = CellResult(
             identity=RunIdentity(
-                cell_id=cell.cell_id, sweep_id=cell.sweep_id, tui=cell.tui, model=cell.model,
-                task_id=cell.task.task_id, run=cell.run, attempt=attempt, container_image=image,
-                image_digest=image_id, model_build_id=cell.model,
-                exit_code=agent_run.exit_code if agent_run else None, host=ctx.host,
+                cell_id=cell.cell_id,
+                sweep_id=cell.sweep_id,
+                tui=cell.tui,
+                model=cell.model,
+                task_id=cell.task.task_id,
+                run=cell.run,
+                attempt=attempt,
+                container_image=image,
+                image_digest=image_id,
+                model_build_id=cell.model,
+                exit_code=agent_run.exit_code if agent_run else None,
+                host=ctx.host,
             ),
             timing=Timing(started_at=started, ended_at=ended, duration_s=(ended - started).total_seconds()),
-            failure=failure, axes=axes, spans=tracer.spans, model_calls=report.model_calls,
-            digests=Digests(prompt_sha256=_sha256(cell.task.prompt), output_sha256=_sha256(out_text),
-                            grade_sha256=_sha256(grade_json)),
+            failure=failure,
+            axes=axes,
+            spans=tracer.spans,
+            model_calls=report.model_calls,
+            digests=Digests(
+                prompt_sha256=_sha256(cell.task.prompt),
+                output_sha256=_sha256(out_text),
+                grade_sha256=_sha256(grade_json),
+            ),
             recording_path=str(recording) if recording and recording.exists() else None,
             agent_output_tail=out_text[-4000:],
         )
-        bound.info("cell_finished", failure_class=failure.failure_class,
-                   composite=axes.composite.composite if axes else None)
+        bound.info(
+            "cell_finished",
+            failure_class=failure.failure_class,
+            composite=axes.composite.composite if axes else None,
+        )
         if sink is not None:
             sink(result)
     return result
@@ -211,13 +284,19 @@ def _agent_failure(run: ContainerRun, report: AgentReport, cell: CellSpec) -> Fa
     if report.handshake_failed:
         return Failure(failure_class=FailureClass.infra, reason=f"handshake failure: {report.detail}"[:300])
     if run.oom_killed:
-        return Failure(failure_class=FailureClass.agent, reason=f"agent out of memory ({cell.task.resources.memory_mb} MiB)")
+        return Failure(
+            failure_class=FailureClass.agent,
+            reason=f"agent out of memory ({cell.task.resources.memory_mb} MiB)",
+        )
     if run.timed_out:
-        return Failure(failure_class=FailureClass.agent,
-                       reason=f"agent timed out after {cell.task.timeouts.agent_s:g}s")
+        return Failure(
+            failure_class=FailureClass.agent, reason=f"agent timed out after {cell.task.timeouts.agent_s:g}s"
+        )
     if run.exit_code not in (0, None):
-        return Failure(failure_class=FailureClass.agent,
-                       reason=f"agent exited {run.exit_code}: {report.detail or run.stderr.strip()[-160:]}"[:300])
+        return Failure(
+            failure_class=FailureClass.agent,
+            reason=f"agent exited {run.exit_code}: {report.detail or run.stderr.strip()[-160:]}"[:300],
+        )
     return Failure()
 
 
@@ -245,16 +324,23 @@ def _hidden_test_paths(task_paths: TaskPaths) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def _run_hidden_tests(cell: CellSpec, ctx: HostContext, paths: CellPaths, task_paths: TaskPaths,
-                      attempt: int) -> ContainerRun:
+def _run_hidden_tests(
+    cell: CellSpec, ctx: HostContext, paths: CellPaths, task_paths: TaskPaths, attempt: int
+) -> ContainerRun:
     """Copy the agent's final /work plus the hidden tests into a fresh folder; run the tests there."""
     score_dir = paths.root / "score"
-    _copy_tree(paths.work, score_dir)
+    _copy_tree(paths.work, score_dir, skip_top_git=True)  # history is ours, not the tests'
+
     if task_paths.hidden_tests.is_dir():
         _copy_tree(task_paths.hidden_tests, score_dir)
     try:
-        return run_tests(cell.task, ctx.sandbox, ctx.scorer_image, score_dir,
-                         name=f"cab-score-{safe_name(cell.cell_id, attempt)}",
-                         labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "scorer"))
+        return run_tests(
+            cell.task,
+            ctx.sandbox,
+            ctx.scorer_image,
+            score_dir,
+            name=f"cab-score-{safe_name(cell.cell_id, attempt)}",
+            labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "scorer"),
+        )
     except SandboxError as e:
         raise ScorerError(f"scorer container failed: {e}") from e

@@ -15,16 +15,23 @@ class AsciicastWriter:
     Thread-safe: the sandbox's attach thread calls :meth:`event` while the pipeline waits.
     """
 
-    def __init__(self, path: Path, *, title: str, width: int = 120, height: int = 40,
-                 max_bytes: int = 4 * 1024 * 1024) -> None:
+    def __init__(
+        self, path: Path, *, title: str, width: int = 120, height: int = 40, max_bytes: int = 4 * 1024 * 1024
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_bytes = max_bytes
         self._written = 0
         self._lock = threading.Lock()
         self._fp: IO[str] = path.open("w", encoding="utf-8")
-        header = {"version": 2, "width": width, "height": height, "timestamp": int(time.time()),
-                  "title": title, "env": {"TERM": "xterm-256color", "SHELL": "/bin/bash"}}
+        header = {
+            "version": 2,
+            "width": width,
+            "height": height,
+            "timestamp": int(time.time()),
+            "title": title,
+            "env": {"TERM": "xterm-256color", "SHELL": "/bin/bash"},
+        }
         self._fp.write(json.dumps(header) + "\n")
 
     def event(self, seconds: float, stream: str, text: str) -> None:

@@ -26,9 +26,9 @@ from datetime import datetime
 
 import docker  # noqa: TID251 - this is the sandbox module
 import docker.errors  # noqa: TID251
-from docker.utils.socket import STDERR, STDOUT, frames_iter  # noqa: TID251
 import requests.exceptions
 import structlog
+from docker.utils.socket import STDERR, STDOUT, frames_iter  # noqa: TID251
 
 from cab_core.errors import ImageError, SandboxError
 
@@ -151,6 +151,8 @@ class Sandbox:
         with _docker_errors("connecting to docker"):
             self.client = client or docker.from_env(timeout=120)
         self.host = socket.gethostname()
+        self._stopped: set[str] = set()
+        self._stopped_lock = threading.Lock()
 
     # -- engine / images -----------------------------------------------------------------------
 
@@ -171,8 +173,12 @@ class Sandbox:
         """Create the network if missing; return its gateway IP (where host services listen)."""
         with _docker_errors(f"network {name}"):
             found = self.client.networks.list(names=[name])
-            net = found[0] if found else self.client.networks.create(
-                name, driver="bridge", internal=internal, labels={LABEL_MANAGED: "1"}
+            net = (
+                found[0]
+                if found
+                else self.client.networks.create(
+                    name, driver="bridge", internal=internal, labels={LABEL_MANAGED: "1"}
+                )
             )
             net.reload()
             configs = net.attrs.get("IPAM", {}).get("Config") or []
@@ -211,7 +217,9 @@ class Sandbox:
                 labels=spec.labels,
                 network=spec.network,
                 network_disabled=spec.network is None,
-                volumes={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
+                volumes={
+                    m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts
+                },
                 nano_cpus=int(spec.cpus * 1e9),
                 mem_limit=f"{spec.memory_mb}m",
                 memswap_limit=f"{spec.memory_mb}m",
@@ -261,6 +269,10 @@ class Sandbox:
                 exit_code = int(container.wait(timeout=30).get("StatusCode", -1))
         reader.join(timeout=10)
         _close_attach_socket(sock)
+        with self._stopped_lock:
+            if spec.name in self._stopped:
+                self._stopped.discard(spec.name)
+                raise SandboxError(f"{spec.name} was stopped by an interrupt")
         with _docker_errors(f"inspecting {spec.name}"):
             container.reload()
         state = container.attrs.get("State", {})
@@ -270,7 +282,10 @@ class Sandbox:
             exit_code=exit_code,
             timed_out=host_timeout
             or exit_code == TIMEOUT_EXIT
-            or (exit_code == 137 and not state.get("OOMKilled")),
+            # `timeout -k` escalated to SIGKILL: 137 at (not before) the deadline
+            or (
+                exit_code == 137 and not state.get("OOMKilled") and active_ms >= spec.deadline_s * 1000 - 500
+            ),
             oom_killed=bool(state.get("OOMKilled")),
             stdout=out.text(),
             stderr=err.text(),
@@ -309,6 +324,9 @@ class Sandbox:
                     continue
             elif only_dead_owners and pid and _pid_alive(pid):
                 continue
+            if owner_pid == os.getpid():
+                with self._stopped_lock:
+                    self._stopped.add(c.name)
             with contextlib.suppress(docker.errors.NotFound):
                 c.remove(force=True, v=True)
                 removed.append(c.name)

@@ -39,14 +39,25 @@ def chown_tree(root: Path, uid: int = AGENT_UID) -> None:
             os.lchown(os.path.join(dirpath, name), uid, uid)
 
 
-def run_tests(task: TaskSpec, sandbox: Sandbox, image: str, work: Path, *, name: str,
-              labels: dict[str, str]) -> ContainerRun:
+def run_tests(
+    task: TaskSpec, sandbox: Sandbox, image: str, work: Path, *, name: str, labels: dict[str, str]
+) -> ContainerRun:
     """Run ``task.test_command`` in ``work`` (mounted at /work) and return what happened."""
     chown_tree(work)
     res = task.resources
-    return sandbox.run(ContainerSpec(
-        name=name[:200], image=image, argv=list(task.test_command), deadline_s=task.timeouts.test_s,
-        env=dict(SCORER_ENV), user=container_user(), cpus=max(res.cpus, 1.0),
-        memory_mb=max(res.memory_mb, 1024), pids=max(res.pids, 256), network=None,
-        mounts=(Mount(str(work), CONTAINER_WORK),), labels=labels,
-    ))
+    return sandbox.run(
+        ContainerSpec(
+            name=name[:200],
+            image=image,
+            argv=list(task.test_command),
+            deadline_s=task.timeouts.test_s,
+            env=dict(SCORER_ENV),
+            user=container_user(),
+            cpus=max(res.cpus, 1.0),
+            memory_mb=max(res.memory_mb, 1024),
+            pids=max(res.pids, 256),
+            network=None,
+            mounts=(Mount(str(work), CONTAINER_WORK),),
+            labels=labels,
+        )
+    )

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cab_core.errors import InfraError
-from cab_workers.scoring.diff import WorkdirDiff, diff_snapshots
+from cab_workers.scoring.diff import WorkdirDiff, diff_snapshots, path_matches
 
 Manifest = dict[str, str]
 
@@ -70,6 +70,20 @@ def diff(before: Manifest, before_git: list[str], after: Manifest, after_git: li
     """Compare two manifests; nested ``.git`` dirs are compared as dirs, not file by file."""
     files = diff_snapshots(before, after)
     return replace(files, new_git_dirs=tuple(sorted(set(after_git) - set(before_git))))
+
+
+def without_ignored(change: WorkdirDiff, globs: list[str]) -> tuple[WorkdirDiff, list[str]]:
+    """Drop build output (``TaskSpec.ignore_changes``) from a diff; return what was dropped."""
+    ignored = [p for p in change.changed if path_matches(p, globs)]
+    if not ignored:
+        return change, []
+    keep = set(change.changed) - set(ignored)
+    return replace(
+        change,
+        added=tuple(p for p in change.added if p in keep),
+        removed=tuple(p for p in change.removed if p in keep),
+        modified=tuple(p for p in change.modified if p in keep),
+    ), ignored
 
 
 def git_snapshot(root: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
-
 from pathlib import Path
 
 from cab_core.paths import CabHome, TaskPaths
@@ -29,18 +28,29 @@ class TaskVerdict:
         return self.fails_before and self.passes_after and self.diff_matches
 
 
-def check_task(task: TaskSpec, paths: TaskPaths, sandbox: Sandbox, scorer_image: str, home: CabHome) -> TaskVerdict:
+def check_task(
+    task: TaskSpec, paths: TaskPaths, sandbox: Sandbox, scorer_image: str, home: CabHome
+) -> TaskVerdict:
     """Run both directions of the task's hidden tests in the scorer image."""
     with tempfile.TemporaryDirectory(prefix="validate-", dir=home.cells) as tmp:
         root = Path(tmp)
-        for name, solution, hidden in (("before", False, True), ("after", True, True),
-                                       ("plain", False, False), ("ref", True, False)):
+        for name, solution, hidden in (
+            ("before", False, True),
+            ("after", True, True),
+            ("plain", False, False),
+            ("ref", True, False),
+        ):
             materialise(paths, root / name, with_solution=solution, with_hidden_tests=hidden)
         changed = changed_paths(root / "plain", root / "ref")
         runs = {
-            label: run_tests(task, sandbox, scorer_image, root / label,
-                             name=f"cab-validate-{task.category}-{task.slug}-{label}",
-                             labels=sandbox.labels_for(task.task_id, 0, "validate"))
+            label: run_tests(
+                task,
+                sandbox,
+                scorer_image,
+                root / label,
+                name=f"cab-validate-{task.category}-{task.slug}-{label}",
+                labels=sandbox.labels_for(task.task_id, 0, "validate"),
+            )
             for label in ("before", "after")
         }
         shutil.rmtree(tmp, ignore_errors=True)
@@ -54,5 +64,10 @@ def check_task(task: TaskSpec, paths: TaskPaths, sandbox: Sandbox, scorer_image:
         details.append(f"reference fails (exit {run_after.exit_code}): {tail[0][:100]}")
     if not diff_ok:
         details.append(f"reference changes {sorted(changed)} != expected {sorted(task.expected_changes)}")
-    return TaskVerdict(task.task_id, run_before.exit_code not in (0, None) and not run_before.timed_out,
-                       run_after.exit_code == 0, diff_ok, "; ".join(details) or "ok")
+    return TaskVerdict(
+        task.task_id,
+        run_before.exit_code not in (0, None) and not run_before.timed_out,
+        run_after.exit_code == 0,
+        diff_ok,
+        "; ".join(details) or "ok",
+    )

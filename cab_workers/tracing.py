@@ -40,20 +40,41 @@ class Tracer:
         self._spans: list[tuple[float, Span]] = []
 
     @contextmanager
-    def span(self, kind: str, name: str, *, parent: OpenSpan | None = None, **attrs: Any) -> Iterator[OpenSpan]:
+    def span(
+        self, kind: str, name: str, *, parent: OpenSpan | None = None, **attrs: Any
+    ) -> Iterator[OpenSpan]:
         """Time a phase. An exception escaping the block is recorded as the span's error and re-raised."""
-        s = OpenSpan(new_id(), parent.span_id if parent else None, kind, name, datetime.now(UTC),
-                     time.monotonic(), dict(attrs))
+        s = OpenSpan(
+            new_id(),
+            parent.span_id if parent else None,
+            kind,
+            name,
+            datetime.now(UTC),
+            time.monotonic(),
+            dict(attrs),
+        )
         try:
             yield s
         except BaseException as e:
             s.error = s.error or f"{type(e).__name__}: {e}"[:500]
             raise
         finally:
-            self._spans.append((s.t0, Span(
-                trace_id=self.trace_id, span_id=s.span_id, parent_id=s.parent_id, kind=s.kind,
-                name=s.name, started_at=s.started_at, duration_ms=(time.monotonic() - s.t0) * 1000,
-                attrs=s.attrs, error=s.error)))
+            self._spans.append(
+                (
+                    s.t0,
+                    Span(
+                        trace_id=self.trace_id,
+                        span_id=s.span_id,
+                        parent_id=s.parent_id,
+                        kind=s.kind,
+                        name=s.name,
+                        started_at=s.started_at,
+                        duration_ms=(time.monotonic() - s.t0) * 1000,
+                        attrs=s.attrs,
+                        error=s.error,
+                    ),
+                )
+            )
 
     @property
     def spans(self) -> list[Span]:

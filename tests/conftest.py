@@ -62,6 +62,10 @@ def no_leftover_containers(sandbox) -> Iterator[None]:  # noqa: ANN001
     yield
     from cab_workers.sandbox import LABEL_OWNER_PID
 
-    mine = [c.name for c in sandbox.client.containers.list(
-        all=True, filters={"label": [f"{LABEL_OWNER_PID}={os.getpid()}"]})]
+    mine = [
+        c.name
+        for c in sandbox.client.containers.list(
+            all=True, filters={"label": [f"{LABEL_OWNER_PID}={os.getpid()}"]}
+        )
+    ]
     assert mine == [], f"containers left behind: {mine}"

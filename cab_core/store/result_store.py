@@ -188,16 +188,23 @@ def _insert_children(conn: Connection, result: CellResult) -> None:
 
 
 def _upsert(
-    conn: Connection, table: Table, values: dict[str, Any], *, keys: tuple[str, ...],
+    conn: Connection,
+    table: Table,
+    values: dict[str, Any],
+    *,
+    keys: tuple[str, ...],
     changing: tuple[str, ...],
 ) -> None:
     """INSERT, or UPDATE the ``changing`` columns when a row with the same ``keys`` exists."""
     dialect_insert = _DIALECT_INSERT.get(conn.dialect.name)
     if dialect_insert is not None:
         stmt = dialect_insert(table).values(values)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[table.c[k] for k in keys], set_={table.c[c]: stmt.excluded[c] for c in changing}
-        ))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c[k] for k in keys],
+                set_={table.c[c]: stmt.excluded[c] for c in changing},
+            )
+        )
         return
     where = and_(*(table.c[k] == values[k] for k in keys))
     if conn.execute(update(table).where(where).values({c: values[c] for c in changing})).rowcount == 0:

@@ -41,9 +41,17 @@ def _line(text: str, label: str) -> str:
 
 def test_cell_page_has_every_seed_section_in_order() -> None:
     text = _text(render_cell(make_result()))
-    sections = ["opencode × meta/llama-3.3-70b-instruct", "polyglot/rust-lifetime-fix", "Per-axis scores",
-                "Run identity", "Timing", "Scorer breakdown", "Trace spans (5)", "Model calls (3)",
-                "Run it yourself"]
+    sections = [
+        "opencode × meta/llama-3.3-70b-instruct",
+        "polyglot/rust-lifetime-fix",
+        "Per-axis scores",
+        "Run identity",
+        "Timing",
+        "Scorer breakdown",
+        "Trace spans (5)",
+        "Model calls (3)",
+        "Run it yourself",
+    ]
     positions = [text.index(s) for s in sections]
     assert positions == sorted(positions)
     for head in ("Pass", "Tokens/correct", "Wall", "Blast", "Refusal", "Integrity", "Composite"):
@@ -103,9 +111,18 @@ def test_unknown_tokens_say_unknown_never_zero() -> None:
 def test_tokens_not_recorded_is_never_shown_when_calls_carry_usage() -> None:
     """Seed defect: the page said 'tokens not recorded' (and 0 tokens) although calls were captured."""
     result = make_result()
-    axes = result.axes.model_copy(update={"tokens": result.axes.tokens.model_copy(
-        update={"prompt_tokens": None, "completion_tokens": None, "total_tokens": None,
-                "tokens_per_correct_task": None})})
+    axes = result.axes.model_copy(
+        update={
+            "tokens": result.axes.tokens.model_copy(
+                update={
+                    "prompt_tokens": None,
+                    "completion_tokens": None,
+                    "total_tokens": None,
+                    "tokens_per_correct_task": None,
+                }
+            )
+        }
+    )
     result = result.model_copy(update={"axes": axes})
     text = _text(render_cell(result))
     assert token_total(result) == 3900 + 243
@@ -122,13 +139,14 @@ def test_unscored_failed_cell() -> None:
     assert "Not scored" in text
     assert _line(text, "exit_code").endswith(UNKNOWN)
     assert _line(text, "image_digest").endswith(UNKNOWN)
-    assert "image digest not recorded" in text
-    assert "docker pull cab/opencode:v1\n" in text
+    assert "image id not recorded" in text
+    assert "cab/opencode:v1   # image id not recorded" in text
 
 
-def test_run_it_yourself_pins_the_digest_once_and_uses_placeholders() -> None:
+def test_run_it_yourself_pins_the_image_id_once_and_uses_placeholders() -> None:
     text = _text(render_cell(make_result()))
-    assert f"docker pull cab/opencode:v1@{DIGEST}" in text
+    assert "cab images build opencode" in text
+    assert f"docker image inspect --format '{{{{.Id}}}}' cab/opencode:v1   # expect {DIGEST}" in text
     assert "sha256:sha256:" not in text
     assert '"$YOUR_ENDPOINT"' in text and '"$YOUR_KEY"' in text
     assert "opencode run --format json" in text
@@ -150,12 +168,18 @@ def test_run_it_yourself_sweep_file_is_a_valid_sweep() -> None:
 
 def test_no_secret_value_is_ever_rendered(monkeypatch) -> None:
     monkeypatch.setenv("CAB_TEST_KEY", FAKE_SECRET)
-    result = make_result(secret_in_attrs=True, failure_class=FailureClass.agent,
-                         reason=f"401 from endpoint: Authorization: Bearer {FAKE_SECRET}")
+    result = make_result(
+        secret_in_attrs=True,
+        failure_class=FailureClass.agent,
+        reason=f"401 from endpoint: Authorization: Bearer {FAKE_SECRET}",
+    )
     container = result.spans[2]
     argv = [*container.attrs["command"], "--api-key", "plainvalue123456"]
-    spans = [*result.spans[:2], container.model_copy(update={"attrs": {**container.attrs, "command": argv}}),
-             *result.spans[3:]]
+    spans = [
+        *result.spans[:2],
+        container.model_copy(update={"attrs": {**container.attrs, "command": argv}}),
+        *result.spans[3:],
+    ]
     pass_rate = result.axes.pass_rate.model_copy(update={"stdout_tail": f"OPENAI_API_KEY={FAKE_SECRET}\n"})
     axes = result.axes.model_copy(update={"pass_rate": pass_rate})
     result = result.model_copy(update={"spans": spans, "axes": axes})
@@ -166,27 +190,35 @@ def test_no_secret_value_is_ever_rendered(monkeypatch) -> None:
     assert "--api-key***" in text.replace('","', "").replace('"', "")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ({"OPENAI_API_KEY": "abc"}, {"OPENAI_API_KEY": "***"}),
-    ({"github_token": "x", "prompt_tokens": 5, "env_keys": ["A_KEY"]},
-     {"github_token": "***", "prompt_tokens": 5, "env_keys": ["A_KEY"]}),
-    (["--token", "t0ps3cret", "--model", "m"], ["--token", "***", "--model", "m"]),
-    ("run with ANTHROPIC_API_KEY=xyz now", "run with ANTHROPIC_API_KEY=*** now"),
-    ('CAB_KEY="$YOUR_KEY"', 'CAB_KEY="$YOUR_KEY"'),
-    ("http://user:pw@host/v1", "http://user:***@host/v1"),
-    ("key sk-abcdefgh12345678 end", "key *** end"),
-    ("plain text", "plain text"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"OPENAI_API_KEY": "abc"}, {"OPENAI_API_KEY": "***"}),
+        (
+            {"github_token": "x", "prompt_tokens": 5, "env_keys": ["A_KEY"]},
+            {"github_token": "***", "prompt_tokens": 5, "env_keys": ["A_KEY"]},
+        ),
+        (["--token", "t0ps3cret", "--model", "m"], ["--token", "***", "--model", "m"]),
+        ("run with ANTHROPIC_API_KEY=xyz now", "run with ANTHROPIC_API_KEY=*** now"),
+        ('CAB_KEY="$YOUR_KEY"', 'CAB_KEY="$YOUR_KEY"'),
+        ("http://user:pw@host/v1", "http://user:***@host/v1"),
+        ("key sk-abcdefgh12345678 end", "key *** end"),
+        ("plain text", "plain text"),
+    ],
+)
 def test_redact(value: object, expected: object) -> None:
     assert redact(value) == expected
 
 
-@pytest.mark.parametrize(("image", "digest", "expected"), [
-    ("cab/x:v1", DIGEST, f"cab/x:v1@{DIGEST}"),
-    ("cab/x:v1", DIGEST.removeprefix("sha256:"), f"cab/x:v1@{DIGEST}"),
-    (f"cab/x:v1@{DIGEST}", DIGEST, f"cab/x:v1@{DIGEST}"),
-    ("cab/x:v1", None, "cab/x:v1"),
-])
+@pytest.mark.parametrize(
+    ("image", "digest", "expected"),
+    [
+        ("cab/x:v1", DIGEST, f"cab/x:v1@{DIGEST}"),
+        ("cab/x:v1", DIGEST.removeprefix("sha256:"), f"cab/x:v1@{DIGEST}"),
+        (f"cab/x:v1@{DIGEST}", DIGEST, f"cab/x:v1@{DIGEST}"),
+        ("cab/x:v1", None, "cab/x:v1"),
+    ],
+)
 def test_image_ref(image: str, digest: str | None, expected: str) -> None:
     assert image_ref(image, digest) == expected
 
@@ -229,8 +261,15 @@ def test_results_summary_per_tui_and_model() -> None:
     rows = results_summary(results)
     assert rows == [
         SummaryRow("aider", "meta/llama-3.3-70b-instruct", 1, 0, 0, None, None),
-        SummaryRow("opencode", "meta/llama-3.3-70b-instruct", 4, 3, 2, 2 / 3,
-                   pytest.approx((0.9621796428558476 * 2 + 0.0) / 3)),
+        SummaryRow(
+            "opencode",
+            "meta/llama-3.3-70b-instruct",
+            4,
+            3,
+            2,
+            2 / 3,
+            pytest.approx((0.9621796428558476 * 2 + 0.0) / 3),
+        ),
     ]
     assert results_summary([]) == []
     text = _text(render_summary_table(rows))

@@ -22,7 +22,9 @@ PY_TASK = "polyglot/python-semver-sort"
 
 @pytest.fixture(scope="module")
 def host(images, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostContext]:  # noqa: ANN001
-    settings = Settings(home=tmp_path_factory.mktemp("home"), tasks_dir=REPO / "tasks", images_dir=REPO / "images")
+    settings = Settings(
+        home=tmp_path_factory.mktemp("home"), tasks_dir=REPO / "tasks", images_dir=REPO / "images"
+    )
     with LocalHost(settings) as h:
         assert h.ctx is not None
         yield h.ctx
@@ -32,8 +34,13 @@ def cell(model: str, task_id: str = PY_TASK, **timeouts: float) -> CellSpec:
     task = TaskCatalog(REPO / "tasks").load(task_id)
     if timeouts:
         task = task.model_copy(update={"timeouts": Timeouts(**{**task.timeouts.model_dump(), **timeouts})})
-    return CellSpec(cell_id=make_cell_id("t", "reference", model, task_id, 1), sweep_id="t", tui="reference",
-                    model=model, task=task)
+    return CellSpec(
+        cell_id=make_cell_id("t", "reference", model, task_id, 1),
+        sweep_id="t",
+        tui="reference",
+        model=model,
+        task=task,
+    )
 
 
 def run(c: CellSpec, ctx: HostContext) -> CellResult:
@@ -53,9 +60,18 @@ def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_lef
     assert r.axes.tokens.prompt_tokens and r.axes.tokens.completion_tokens
     assert r.axes.tokens.model_calls == len(r.model_calls) >= 2
     assert r.axes.blast_radius.blast_radius == 0
-    assert set(r.axes.blast_radius.modified) | set(r.axes.blast_radius.added) == set(r.axes.blast_radius.expected_changes)
+    assert set(r.axes.blast_radius.modified) | set(r.axes.blast_radius.added) == set(
+        r.axes.blast_radius.expected_changes
+    )
     assert r.axes.composite.missing == []
-    assert [s.kind for s in r.spans] == ["task_setup", "adapter_run", "tool_call", "container", "scoring", "cleanup"]
+    assert [s.kind for s in r.spans] == [
+        "task_setup",
+        "adapter_run",
+        "tool_call",
+        "container",
+        "scoring",
+        "cleanup",
+    ]
     assert len({s.trace_id for s in r.spans}) == 1
     container = next(s for s in r.spans if s.kind == "container")
     assert container.parent_id == next(s for s in r.spans if s.kind == "adapter_run").span_id
@@ -96,7 +112,9 @@ def test_refuser_is_a_false_refusal_on_a_solvable_task(host: HostContext, no_lef
     assert r.axes.composite.components["refusal_factor"] < 1
 
 
-def test_hang_is_killed_at_the_deadline_and_classified_agent(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+def test_hang_is_killed_at_the_deadline_and_classified_agent(
+    host: HostContext, no_leftover_containers
+) -> None:  # noqa: ANN001
     r = run(cell("scripted/hang", agent_s=3), host)
     assert r.failure.failure_class == FailureClass.agent
     assert "timed out" in r.failure.reason
@@ -111,7 +129,9 @@ def test_endpoint_protocol_mismatch_is_a_handshake_failure(host: HostContext, no
     assert r.failure.reason.startswith("handshake failure")
 
 
-def test_missing_agent_image_is_infra_and_still_yields_a_result(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001
+def test_missing_agent_image_is_infra_and_still_yields_a_result(
+    host: HostContext, no_leftover_containers
+) -> None:  # noqa: ANN001
     broken = dataclasses.replace(host, agent_image=lambda _name: "cab/not-built:0")
     r = run(cell("scripted/oracle"), broken)
     assert r.failure.failure_class == FailureClass.infra

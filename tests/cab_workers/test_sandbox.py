@@ -16,9 +16,14 @@ pytestmark = pytest.mark.docker
 
 
 def spec(images: dict[str, str], name: str, argv: list[str], sandbox, **kw) -> ContainerSpec:  # noqa: ANN001
-    return ContainerSpec(name=f"cab-test-{name}-{os.getpid()}", image=images["base"], argv=argv,
-                         deadline_s=kw.pop("deadline_s", 30), labels=sandbox.labels_for(f"test/{name}", 1, "test"),
-                         **kw)
+    return ContainerSpec(
+        name=f"cab-test-{name}-{os.getpid()}",
+        image=images["base"],
+        argv=argv,
+        deadline_s=kw.pop("deadline_s", 30),
+        labels=sandbox.labels_for(f"test/{name}", 1, "test"),
+        **kw,
+    )
 
 
 def test_exit_code_and_output_are_captured(sandbox, images, no_leftover_containers) -> None:  # noqa: ANN001
@@ -36,7 +41,9 @@ def test_deadline_kills_the_container(sandbox, images, no_leftover_containers) -
 
 
 def test_process_ignoring_sigterm_is_still_killed(sandbox, images, no_leftover_containers) -> None:  # noqa: ANN001
-    run = sandbox.run(spec(images, "sigterm", ["bash", "-c", "trap '' TERM; sleep 600"], sandbox, deadline_s=2))
+    run = sandbox.run(
+        spec(images, "sigterm", ["bash", "-c", "trap '' TERM; sleep 600"], sandbox, deadline_s=2)
+    )
     assert run.timed_out
 
 
@@ -72,23 +79,40 @@ def test_pids_limit_contains_a_fork_bomb(sandbox, images, no_leftover_containers
     assert started < 200
 
 
-def test_work_dir_mount_is_writable_by_the_agent_user(sandbox, images, tmp_path: Path,  # noqa: ANN001
-                                                      no_leftover_containers) -> None:
+def test_work_dir_mount_is_writable_by_the_agent_user(
+    sandbox,
+    images,
+    tmp_path: Path,  # noqa: ANN001
+    no_leftover_containers,
+) -> None:
     work = tmp_path / "w"
     work.mkdir()
     if os.geteuid() == 0:
         os.chown(work, 1000, 1000)
-    run = sandbox.run(spec(images, "mount", ["bash", "-c", "echo hi > /work/f && cat /work/f"], sandbox,
-                           mounts=(Mount(str(work), "/work"),),
-                           user="1000:1000" if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}"))
+    run = sandbox.run(
+        spec(
+            images,
+            "mount",
+            ["bash", "-c", "echo hi > /work/f && cat /work/f"],
+            sandbox,
+            mounts=(Mount(str(work), "/work"),),
+            user="1000:1000" if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}",
+        )
+    )
     assert run.exit_code == 0
     assert (work / "f").read_text() == "hi\n"
 
 
 def test_missing_image_is_an_image_error(sandbox, no_leftover_containers) -> None:  # noqa: ANN001
     with pytest.raises(ImageError, match="cab images build"):
-        sandbox.run(ContainerSpec(name=f"cab-test-noimage-{os.getpid()}", image="cab/does-not-exist:0",
-                                  argv=["true"], deadline_s=5))
+        sandbox.run(
+            ContainerSpec(
+                name=f"cab-test-noimage-{os.getpid()}",
+                image="cab/does-not-exist:0",
+                argv=["true"],
+                deadline_s=5,
+            )
+        )
 
 
 def test_reap_removes_containers_of_dead_owners_only(sandbox, images) -> None:  # noqa: ANN001
@@ -96,11 +120,20 @@ def test_reap_removes_containers_of_dead_owners_only(sandbox, images) -> None:  
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
         labels = {**sandbox.labels_for("test/reap", 1, "test"), LABEL_OWNER_PID: str(child.pid)}
-        orphan = sandbox.client.containers.run(images["base"], ["sleep", "600"], detach=True, labels=labels,
-                                               name=f"cab-test-orphan-{os.getpid()}")
-        live = sandbox.client.containers.run(images["base"], ["sleep", "600"], detach=True,
-                                             labels=sandbox.labels_for("test/live", 1, "test"),
-                                             name=f"cab-test-live-{os.getpid()}")
+        orphan = sandbox.client.containers.run(
+            images["base"],
+            ["sleep", "600"],
+            detach=True,
+            labels=labels,
+            name=f"cab-test-orphan-{os.getpid()}",
+        )
+        live = sandbox.client.containers.run(
+            images["base"],
+            ["sleep", "600"],
+            detach=True,
+            labels=sandbox.labels_for("test/live", 1, "test"),
+            name=f"cab-test-live-{os.getpid()}",
+        )
         try:
             assert orphan.name not in sandbox.reap()  # owner still alive
             child.kill()

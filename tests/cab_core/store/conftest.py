@@ -45,10 +45,12 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(params=[
-    pytest.param("sqlite", marks=pytest.mark.unit),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.unit),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[ResultStore]:
     """A ResultStore with its tables created, on each backend."""
     if request.param == "sqlite":

@@ -17,8 +17,17 @@ def test_exported_members() -> None:
     assert cab_core.store.__all__ == ["ResultStore", "mask_url"]
     public = {n for n, _ in inspect.getmembers(ResultStore) if not n.startswith("_")}
     assert public == {
-        "create_schema", "record_sweep", "upsert_result", "get", "latest_by_cell", "final_cell_ids",
-        "next_attempt", "sweeps", "iter_results", "close", "engine",
+        "create_schema",
+        "record_sweep",
+        "upsert_result",
+        "get",
+        "latest_by_cell",
+        "final_cell_ids",
+        "next_attempt",
+        "sweeps",
+        "iter_results",
+        "close",
+        "engine",
     }
 
 

@@ -46,12 +46,15 @@ def test_rewrite_replaces_spans_and_calls(store: ResultStore) -> None:
     assert store.get(result.identity.cell_id) == fewer
 
 
-@pytest.mark.parametrize("variant", [
-    {},
-    {"tokens": False},
-    {"scored": False, "failure_class": FailureClass.agent, "reason": "agent crashed: exit 137"},
-    {"calls": 0, "secret_in_attrs": True},
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        {"tokens": False},
+        {"scored": False, "failure_class": FailureClass.agent, "reason": "agent crashed: exit 137"},
+        {"calls": 0, "secret_in_attrs": True},
+    ],
+)
 def test_fully_populated_result_round_trips(store: ResultStore, variant: dict) -> None:
     result = make_result(**variant)
     store.upsert_result(result)

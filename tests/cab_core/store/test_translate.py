@@ -29,16 +29,19 @@ def test_every_sqlalchemy_error_is_translated(error_type: type) -> None:
 def test_error_table_lists_subclasses_before_their_bases() -> None:
     types = [t for t, _, _ in ERROR_TABLE]
     for i, earlier in enumerate(types):
-        for later in types[i + 1:]:
+        for later in types[i + 1 :]:
             assert not issubclass(later, earlier), f"{later.__name__} is shadowed by {earlier.__name__}"
 
 
-@pytest.mark.parametrize(("url", "masked"), [
-    ("postgresql+psycopg://cab:hunter2@db:5432/cab", "postgresql+psycopg://cab:***@db:5432/cab"),
-    ("postgresql://cab@db/cab", "postgresql://cab@db/cab"),
-    ("sqlite:////tmp/cab.db", "sqlite:////tmp/cab.db"),
-    ("not a url://u:hunter2@h", "not a url://u:***@h"),
-])
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql+psycopg://cab:hunter2@db:5432/cab", "postgresql+psycopg://cab:***@db:5432/cab"),
+        ("postgresql://cab@db/cab", "postgresql://cab@db/cab"),
+        ("sqlite:////tmp/cab.db", "sqlite:////tmp/cab.db"),
+        ("not a url://u:hunter2@h", "not a url://u:***@h"),
+    ],
+)
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
 
@@ -79,10 +82,12 @@ def test_unreadable_record_is_a_store_error(tmp_path) -> None:
     store = ResultStore(f"sqlite:///{tmp_path / 'x.db'}")
     store.create_schema()
     with store.engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO cells VALUES ('c', 1, 's', 't', 'm', 'k', 1, 'none', NULL, NULL, 1, '{}', 99, "
-            "'2026-01-01 00:00:00')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO cells VALUES ('c', 1, 's', 't', 'm', 'k', 1, 'none', NULL, NULL, 1, '{}', 99, "
+                "'2026-01-01 00:00:00')"
+            )
+        )
     with pytest.raises(StoreError, match="cannot read"):
         store.get("c")
     store.close()
