@@ -45,6 +45,7 @@ def run(
     from cab_scheduler.sweep import expand, load_sweep
     from cab_workers.adapters import ADAPTERS
     from cab_workers.local import LocalHost, plan, run_planned
+
     settings = settings_from_env()
     try:
         spec = load_sweep(sweep_file)

@@ -262,7 +262,9 @@ def test_doctor_says_how_to_fix_an_unreachable_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-def test_ctrl_c_stops_running_cells_leaves_no_container_and_stores_infra(images, sandbox, tmp_path: Path) -> None:  # noqa: ANN001
+def test_ctrl_c_stops_running_cells_leaves_no_container_and_stores_infra(
+    images, sandbox, tmp_path: Path
+) -> None:  # noqa: ANN001
     import signal
     import time
 

@@ -184,7 +184,9 @@ def test_source_globs_narrow_code_changes() -> None:
         ("REFUSAL.md", "refusal.md", RefusalCorrect.true),
     ],
 )
-def test_wrong_kind_of_marker_is_partial(expected_doc: str, written_doc: str, correct: RefusalCorrect) -> None:
+def test_wrong_kind_of_marker_is_partial(
+    expected_doc: str, written_doc: str, correct: RefusalCorrect
+) -> None:
     """Refusing a ticket that needed clarifying questions (or the reverse) is not fully correct."""
     axis = score_refusal(
         expected_refusal=True,

@@ -1,0 +1,78 @@
+"""The one Celery configuration every process that touches the broker uses (workers, dispatcher,
+Flower, ``cab submit``), so they agree on serialisation, queues and the visibility timeout.
+
+Why these settings (long cells on Redis, at-least-once delivery):
+
+* ``task_acks_late`` + ``task_reject_on_worker_lost``: a cell is acknowledged only after it is
+  stored; a worker killed mid-cell leaves the message to be redelivered (celery#3541).
+* ``worker_prefetch_multiplier=1``: a worker holds only the cells it is running, so idle hosts get
+  the rest.
+* ``visibility_timeout``: Redis redelivers an unacknowledged message after this long, so it must be
+  longer than the longest cell budget plus scoring plus slack (celery#5935). It is set in
+  ``broker_transport_options`` (the only place the Redis transport reads it) and every process
+  builds its app from here, so all consumers use the same value.
+* JSON only; no result backend: the result store is the system of record.
+* Celery's time limits are a backstop above our own container deadlines (a Celery hard limit kills
+  the worker child, not the container; the reaper removes what it leaves).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+TASK_RUN_CELL = "cab.run_cell"
+TASK_DISPATCH = "cab.dispatch"
+TASK_RECONCILE = "cab.reconcile"
+
+QUEUE_DISPATCH = "cab.dispatch"
+"""The dispatcher's queue: consumed next to the broker, never by benchmark hosts only."""
+
+DEFAULT_VISIBILITY_TIMEOUT_S = 6 * 3600
+"""Six hours: above any shipped task's agent + test + setup budget with slack."""
+
+SLACK_S = 600
+"""What the visibility timeout must exceed a cell's own budget by."""
+
+
+def queue_for(tag: str) -> str:
+    """The queue that carries cells needing capability ``tag`` (cpu, gpu, gpu.h100)."""
+    return f"cab.cells.{tag}"
+
+
+def make_celery(
+    broker_url: str, *, visibility_timeout_s: int = DEFAULT_VISIBILITY_TIMEOUT_S, restore_interval_s: int = 10
+) -> Celery:
+    """A Celery app bound to ``broker_url`` with cab's settings; no global state, no result backend."""
+    app = Celery("cab", broker=broker_url, set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        event_serializer="json",
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout_s,
+            "unacked_restore_interval": restore_interval_s,
+            "unacked_restore_throttle": 1,
+            "socket_timeout": 30,
+            "socket_connect_timeout": 5,
+            "health_check_interval": 10,
+        },
+        task_time_limit=visibility_timeout_s - 60,
+        task_soft_time_limit=visibility_timeout_s - 120,
+        task_default_queue=QUEUE_DISPATCH,
+        task_create_missing_queues=True,
+        task_send_sent_event=True,
+        worker_send_task_events=True,
+        task_track_started=True,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+    )
+    return app
