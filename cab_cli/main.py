@@ -16,6 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from cab_cli import distributed_cmd, flower_cmd
 from cab_cli import doctor as doctor_mod
 from cab_cli.common import console, err_console, fail, settings_from_env, store_for, wide_console
 from cab_cli.images_cmd import images_app
@@ -33,6 +34,8 @@ app = typer.Typer(
 )
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(images_app, name="images")
+distributed_cmd.register(app)
+flower_cmd.register(app)
 
 
 @app.command()

@@ -29,6 +29,7 @@ METHODOLOGY_VERSION = "cab-2026.11.1"
 """Version of how cells are run and scored; bumps whenever scoring config or pipeline semantics change."""
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_TAG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
 
 
@@ -48,6 +49,16 @@ class Resources(_Record):
     memory_mb: int = Field(2048, ge=64, description="Memory limit in MiB (swap included).")
     pids: int = Field(512, ge=16, description="Maximum number of processes in the container.")
     gpus: int = Field(0, ge=0, description="GPUs the cell needs; 0 means a CPU host is enough.")
+    gpu_type: str | None = Field(
+        None, description="Short GPU model the cell needs (h100, a100, ...); None: any GPU."
+    )
+
+    @property
+    def queue_tag(self) -> str:
+        """The capability tag of the host that may run this cell: cpu, gpu or gpu.<type>."""
+        if self.gpus == 0:
+            return "cpu"
+        return f"gpu.{self.gpu_type}" if self.gpu_type else "gpu"
 
 
 class Timeouts(_Record):
@@ -142,6 +153,14 @@ class SweepSpec(_Record):
         None, description="Name of the environment variable holding the endpoint key (never the key itself)."
     )
     slots: int = Field(2, ge=1, le=256, description="Cells run at once by the local executor.")
+    model_concurrency: int | None = Field(
+        None, ge=1, description="Most cells of one model running at once across all worker hosts."
+    )
+    requires: dict[str, str] = Field(
+        default_factory=dict,
+        description="Task glob -> capability tag its cells need (cpu, gpu, gpu.h100, or a custom tag like "
+        "cpu.large); first match wins; unmatched tasks use their own resources.",
+    )
     timeouts: Timeouts | None = Field(None, description="Overrides every task's timeouts when set.")
 
     @field_validator("sweep_id")
@@ -149,6 +168,16 @@ class SweepSpec(_Record):
     def _sweep_id(cls, v: str) -> str:
         if not _SLUG.match(v):
             raise ValueError(f"sweep_id {v!r} must be lowercase letters, digits, '.', '_' or '-'")
+        return v
+
+    @field_validator("requires")
+    @classmethod
+    def _requires(cls, v: dict[str, str]) -> dict[str, str]:
+        for glob, tag in v.items():
+            if not _TAG.match(tag):
+                raise ValueError(
+                    f"requires[{glob!r}]: tag {tag!r} must be lowercase letters, digits, '.', '_', '-'"
+                )
         return v
 
     @field_validator("models")
@@ -178,6 +207,13 @@ class CellSpec(_Record):
     run: int = Field(1, ge=1, description="1-based rerun index.")
     endpoint: str = "scripted"
     api_key_env: str | None = None
+    model_concurrency: int | None = Field(None, description="The sweep's per-model cap, carried along.")
+    requires: str | None = Field(None, description="Capability tag set by the sweep; overrides the task's.")
+
+    @property
+    def queue_tag(self) -> str:
+        """The capability tag (and so the queue) of hosts allowed to run this cell."""
+        return self.requires or self.task.resources.queue_tag
 
     @model_validator(mode="after")
     def _id_matches(self) -> CellSpec:
@@ -204,6 +240,9 @@ class FailureClass(StrEnum):
 class Failure(_Record):
     failure_class: FailureClass = FailureClass.none
     reason: str = Field("", description="One line: what failed, for humans and retry policy.")
+    retryable: bool = Field(
+        True, description="False for infra failures that must not run again (poison: attempts exhausted)."
+    )
 
 
 class PassRateAxis(_Record):
@@ -392,4 +431,4 @@ class CellResult(_Record):
     @property
     def is_final(self) -> bool:
         """Final results are not rerun by resume; infra failures are."""
-        return self.failure.failure_class != FailureClass.infra
+        return self.failure.failure_class != FailureClass.infra or not self.failure.retryable

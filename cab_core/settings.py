@@ -24,7 +24,22 @@ class Settings(BaseSettings):
     tasks_dir: Path = Field(default_factory=lambda: _repo_root() / "tasks", description="Task catalog root.")
     images_dir: Path = Field(default_factory=lambda: _repo_root() / "images", description="Dockerfiles root.")
     ca_bundle: Path | None = Field(None, description="Extra CA bundle for pip/npm/apt inside image builds.")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Broker URL checked by doctor.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Broker URL (Redis) for distributed mode.")
+    visibility_timeout_s: int = Field(
+        6 * 3600,
+        ge=1,
+        description="Broker visibility timeout; the same in every worker, Flower and dispatcher.",
+    )
+    lease_ttl_s: float = Field(30.0, gt=1, description="Cell lease TTL; renewed every third of it.")
+    max_attempts: int = Field(3, ge=1, description="Deliveries of one cell before it is marked poison.")
+    visibility_slack_s: int = Field(
+        600, ge=0, description="What the visibility timeout must exceed a cell budget by."
+    )
+    reconcile_every_s: float = Field(30.0, gt=0, description="Reconciler period of the dispatcher.")
+    reap_every_s: float = Field(60.0, gt=0, description="Reaper period of a worker.")
+    restore_interval_s: int = Field(
+        10, ge=1, description="How often kombu looks for unacknowledged messages past the visibility timeout."
+    )
     image_prefix: str = Field("cab", description="Repository prefix of the images cab builds.")
 
     @property

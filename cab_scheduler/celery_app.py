@@ -21,11 +21,10 @@ from __future__ import annotations
 from celery import Celery
 
 TASK_RUN_CELL = "cab.run_cell"
-TASK_DISPATCH = "cab.dispatch"
-TASK_RECONCILE = "cab.reconcile"
+"""The one task name cab publishes; stable, so Flower and old messages stay readable."""
 
-QUEUE_DISPATCH = "cab.dispatch"
-"""The dispatcher's queue: consumed next to the broker, never by benchmark hosts only."""
+WAKE_CHANNEL = "cab:wake"
+"""Pub/sub channel ``cab submit`` and ``cab retry`` publish on to wake the dispatcher at once."""
 
 DEFAULT_VISIBILITY_TIMEOUT_S = 6 * 3600
 """Six hours: above any shipped task's agent + test + setup budget with slack."""
@@ -65,9 +64,10 @@ def make_celery(
             "socket_connect_timeout": 5,
             "health_check_interval": 10,
         },
-        task_time_limit=visibility_timeout_s - 60,
-        task_soft_time_limit=visibility_timeout_s - 120,
-        task_default_queue=QUEUE_DISPATCH,
+        # backstop only (our container deadlines come first); never below an hour
+        task_time_limit=max(visibility_timeout_s - 60, 3600),
+        task_soft_time_limit=max(visibility_timeout_s - 120, 3540),
+        task_default_queue=queue_for("cpu"),
         task_create_missing_queues=True,
         task_send_sent_event=True,
         worker_send_task_events=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import yaml
@@ -36,6 +37,13 @@ def load_sweep(path: Path) -> SweepSpec:
         raise SweepError(f"{path}: {_first_error(e)}") from e
 
 
+def _required_tag(spec: SweepSpec, task_id: str) -> str | None:
+    for glob, tag in spec.requires.items():
+        if fnmatchcase(task_id, glob):
+            return tag
+    return None
+
+
 def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list[CellSpec]:
     """Every (tui, model, task, run) of the sweep, in a stable order. Validates all names first."""
     unknown = [t for t in spec.tuis if t not in known_tuis]
@@ -64,6 +72,8 @@ def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list
                             run=run,
                             endpoint=spec.endpoint,
                             api_key_env=spec.api_key_env,
+                            model_concurrency=spec.model_concurrency,
+                            requires=_required_tag(spec, task.task_id),
                         )
                     )
     return cells

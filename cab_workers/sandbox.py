@@ -40,6 +40,7 @@ LABEL_ATTEMPT = "cab.attempt"
 LABEL_HOST = "cab.host"
 LABEL_OWNER_PID = "cab.owner_pid"
 LABEL_ROLE = "cab.role"
+LABEL_WORKER = "cab.worker"
 
 HOST_GRACE_S = 10.0
 """Host-side deadline is the in-container deadline plus this, like inspect_ai's."""
@@ -152,6 +153,8 @@ class Sandbox:
             self.client = client or docker.from_env(timeout=120)
         self.host = socket.gethostname()
         self._stopped: set[str] = set()
+        self.extra_labels: dict[str, str] = {}
+        """Added to every container's labels (a distributed worker sets ``cab.worker``)."""
         self._stopped_lock = threading.Lock()
 
     # -- engine / images -----------------------------------------------------------------------
@@ -197,6 +200,7 @@ class Sandbox:
             LABEL_HOST: self.host,
             LABEL_OWNER_PID: str(os.getpid()),
             LABEL_ROLE: role,
+            **self.extra_labels,
         }
 
     def run(self, spec: ContainerSpec, sink: OutputSink | None = None) -> ContainerRun:
@@ -327,11 +331,57 @@ class Sandbox:
             if owner_pid == os.getpid():
                 with self._stopped_lock:
                     self._stopped.add(c.name)
-            with contextlib.suppress(docker.errors.NotFound):
-                c.remove(force=True, v=True)
-                removed.append(c.name)
-                log.info("sandbox_reaped", container=c.name, cell_id=c.labels.get(LABEL_CELL))
+            with _docker_errors(f"reaping {c.name}"):
+                _remove_quietly(c)
+            removed.append(c.name)
+            log.info("sandbox_reaped", container=c.name, cell_id=c.labels.get(LABEL_CELL))
         return removed
+
+    def stop_cell(self, cell_id: str, attempt: int) -> list[str]:
+        """Kill this host's containers of one cell attempt (cancel, lost lease); their runs end as
+        :class:`SandboxError` ("stopped by an interrupt")."""
+        stopped: list[str] = []
+        with _docker_errors(f"stopping {cell_id}"):
+            found = self.client.containers.list(
+                all=True,
+                filters={
+                    "label": [
+                        f"{LABEL_MANAGED}=1",
+                        f"{LABEL_HOST}={self.host}",
+                        f"{LABEL_CELL}={cell_id}",
+                        f"{LABEL_ATTEMPT}={attempt}",
+                    ]
+                },
+            )
+        for c in found:
+            with self._stopped_lock:
+                self._stopped.add(c.name)
+            with _docker_errors(f"stopping {c.name}"):
+                _remove_quietly(c)
+            stopped.append(c.name)
+        return stopped
+
+    def containers_by_cell(self, worker: str) -> dict[str, list[str]]:
+        """cell id -> names of the containers worker ``worker`` started on this host."""
+        out: dict[str, list[str]] = {}
+        with _docker_errors("listing cab containers"):
+            for c in self.client.containers.list(
+                all=True,
+                filters={
+                    "label": [f"{LABEL_MANAGED}=1", f"{LABEL_HOST}={self.host}", f"{LABEL_WORKER}={worker}"]
+                },
+            ):
+                out.setdefault(c.labels.get(LABEL_CELL, ""), []).append(c.name)
+        return out
+
+    def remove(self, name: str) -> None:
+        """Remove a container by name; already gone (or being removed) is fine."""
+        with _docker_errors(f"removing {name}"):
+            try:
+                container = self.client.containers.get(name)
+            except docker.errors.NotFound:
+                return
+            _remove_quietly(container)
 
     def managed_containers(self) -> list[str]:
         """Names of every cab container on this host (for tests and doctor)."""
@@ -342,6 +392,17 @@ class Sandbox:
                     all=True, filters={"label": [f"{LABEL_MANAGED}=1", f"{LABEL_HOST}={self.host}"]}
                 )
             ]
+
+
+def _remove_quietly(container: object) -> None:
+    """Force-remove; a container already gone or already being removed is not an error."""
+    try:
+        container.remove(force=True, v=True)  # type: ignore[attr-defined]
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as e:
+        if e.status_code != 409:  # 409: removal already in progress
+            raise
 
 
 def _close_attach_socket(sock: object) -> None:

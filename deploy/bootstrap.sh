@@ -84,6 +84,11 @@ case "$mode" in
     ;;
   test)
     start_services
+    if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing chromium (headless screenshots of Flower)"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
     say "running the test suite"
     exec pytest "$@"
     ;;

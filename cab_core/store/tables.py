@@ -100,3 +100,25 @@ model_calls = Table(
     Column("source", String(), nullable=False),
     ForeignKeyConstraint(["cell_id", "attempt"], ["cells.cell_id", "cells.attempt"], ondelete="CASCADE"),
 )
+
+planned = Table(
+    "planned",
+    metadata,
+    Column("cell_id", String(), primary_key=True),
+    Column("sweep_id", String(), nullable=False),
+    Column("seq", Integer, nullable=False, comment="Expansion order; dispatch follows it"),
+    Column("queue", String(), nullable=False, comment="Capability tag: cpu, gpu, gpu.<type>"),
+    Column("tui", String(), nullable=False),
+    Column("model", String(), nullable=False),
+    Column("spec", JSONDoc, nullable=False, comment="CellSpec, model_dump(mode='json')"),
+    Column("enqueued_at", DateTime(timezone=True), nullable=True, comment="None: waiting for dispatch"),
+    Column(
+        "after_attempt",
+        Integer,
+        nullable=False,
+        default=0,
+        comment="A final result counts only above this attempt (retry of final failures)",
+    ),
+    Index("ix_planned_pending", "sweep_id", "enqueued_at", "seq"),
+)
+"""Every cell a submitted sweep must produce: the dispatcher's work list and the status baseline."""

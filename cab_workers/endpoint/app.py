@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from cab_workers.endpoint import wire
-from cab_workers.endpoint.behaviours import BEHAVIOURS, SCRIPTED, Conversation, behaviour_name
+from cab_workers.endpoint.behaviours import BEHAVIOURS, SCRIPTED, SLOW, SLOW_S, Conversation, behaviour_name
 from cab_workers.endpoint.catalog import TaskCatalog
 
 log = structlog.get_logger(__name__)
@@ -73,6 +73,14 @@ async def _hang(request: Request, model: str) -> Response:
     return _error(503, "The server is shutting down.", "server_error", "shutting_down")
 
 
+async def _pause(request: Request, seconds: float) -> None:
+    """Think for ``seconds`` (the ``slow`` behaviour), cut short by shutdown or a gone client."""
+    closing: threading.Event = request.app.state.closing
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not closing.is_set() and not await request.is_disconnected():
+        await asyncio.sleep(min(HANG_POLL_S, max(0.0, deadline - time.monotonic())))
+
+
 async def chat_completions(request: Request) -> Response:
     if not _authorised(request):
         return _unauthorised()
@@ -90,6 +98,9 @@ async def chat_completions(request: Request) -> Response:
     )
     if behaviour == "hang":
         return await _hang(request, model)
+    if behaviour == SLOW:
+        await _pause(request, SLOW_S)
+        behaviour = "oracle"
     if behaviour == "badproto":
         log.info("endpoint_badproto", model=model)
         return _error(

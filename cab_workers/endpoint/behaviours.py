@@ -169,8 +169,13 @@ Behaviour = Callable[[Conversation, TaskCatalog], Reply]
 SCRIPTED: dict[str, Behaviour] = {"oracle": oracle, "noop": noop, "sloppy": sloppy, "refuser": refuser}
 """Behaviours that answer with a reply."""
 
-TRANSPORT = ("hang", "badproto")
-"""Behaviours handled at the HTTP level (they never produce a reply)."""
+TRANSPORT = ("hang", "badproto", "slow")
+"""Behaviours handled at the HTTP level: ``hang`` never answers, ``badproto`` answers 404, ``slow``
+thinks for ``SLOW_S`` seconds and then behaves like ``oracle``."""
+
+SLOW = "slow"
+SLOW_S = 8.0
+"""How long ``slow`` thinks before its first reply: long enough to kill a worker mid-cell in tests."""
 
 BEHAVIOURS: tuple[str, ...] = (*SCRIPTED, *TRANSPORT)
 """Every model name the scripted endpoint serves."""

@@ -297,3 +297,14 @@ def test_catalog_picks_up_tasks_written_after_start(tmp_path: Path, fixture_task
         )
         shutil.copytree(fixture_tasks / "demo", tmp_path / "demo")
         assert post(ep, request("scripted/oracle")).json()["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_slow_thinks_first_then_acts_like_oracle(endpoint: ScriptedEndpoint) -> None:
+    """`scripted/slow` answers only after SLOW_S, with the oracle's tool call."""
+    from cab_workers.endpoint.behaviours import SLOW_S
+
+    t0 = time.monotonic()
+    resp = post(endpoint, request("scripted/slow"), timeout=SLOW_S + 10)
+    assert time.monotonic() - t0 >= SLOW_S - 0.5
+    assert resp.status_code == 200
+    assert resp.json()["choices"][0]["message"]["tool_calls"]

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.unit
 
 def test_public_api_is_pinned() -> None:
     assert sorted(endpoint_pkg.__all__) == ["BEHAVIOURS", "ScriptedEndpoint", "behaviour_name", "create_app"]
-    assert endpoint_pkg.BEHAVIOURS == ("oracle", "noop", "sloppy", "refuser", "hang", "badproto")
+    assert endpoint_pkg.BEHAVIOURS == ("oracle", "noop", "sloppy", "refuser", "hang", "badproto", "slow")
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_module_entry_serves_until_interrupted(fixture_tasks: Path) -> None:
             except httpx.TransportError:
                 assert proc.poll() is None and time.monotonic() < deadline, "entry point never came up"
                 time.sleep(0.05)
-        assert models.status_code == 200 and len(models.json()["data"]) == 6
+        assert models.status_code == 200 and len(models.json()["data"]) == 7
     finally:
         os.kill(proc.pid, signal.SIGINT)
         proc.communicate(timeout=20)

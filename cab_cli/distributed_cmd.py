@@ -1,0 +1,280 @@
+"""Distributed mode: `cab submit | worker | dispatcher | status | cancel | retry`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from cab_cli.common import console, err_console, fail, settings_from_env, wide_console
+from cab_core.errors import CabError, InfraError
+from cab_core.settings import Settings
+
+BrokerOpt = Annotated[
+    str | None,
+    typer.Option("--broker", envvar="CAB_BROKER_URL", help="Redis broker URL (default CAB_REDIS_URL)."),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store", envvar="CAB_STORE_URL", help="Result store URL (PostgreSQL in distributed mode)."
+    ),
+]
+
+
+def _conn(settings: Settings, broker: str | None, store_url: str | None):  # noqa: ANN202
+    import redis
+
+    from cab_core.store import ResultStore
+
+    url = broker or settings.redis_url
+    client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=3)
+    return url, client, ResultStore(store_url or settings.resolved_store_url)
+
+
+def submit(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML.")],
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Validate and record a sweep, wake the dispatcher, and return at once with the sweep id."""
+    from cab_scheduler.catalog import TaskCatalog
+    from cab_scheduler.submit import submit as do_submit
+    from cab_workers.adapters import ADAPTERS
+
+    settings = settings_from_env()
+    try:
+        url, client, result_store = _conn(settings, broker, store)
+        done = do_submit(
+            sweep_file,
+            catalog=TaskCatalog(settings.tasks_dir),
+            known_tuis=sorted(ADAPTERS),
+            store=result_store,
+            client=client,
+            broker_url=url,
+            visibility_timeout_s=settings.visibility_timeout_s,
+            slack_s=settings.visibility_slack_s,
+        )
+    except CabError as e:
+        fail(e)
+    queues = ", ".join(f"{n} {q}" for q, n in sorted(done.queues.items()))
+    console.print(f"submitted [bold]{done.sweep_id}[/]: {done.cells} cells ({queues})")
+    console.print(f"watch it:  cab status {done.sweep_id} --watch", soft_wrap=True)
+
+
+def worker(
+    tags: Annotated[
+        str, typer.Option(help="Capabilities this host offers: cpu, gpu, gpu.<type> (comma list).")
+    ] = "",
+    slots: Annotated[int | None, typer.Option(help="Cells at once (default: 1 per GPU, else 2).")] = None,
+    dispatcher: Annotated[
+        bool, typer.Option(help="Also run the dispatch loop (next to the broker).")
+    ] = False,
+    drain: Annotated[
+        bool, typer.Option(help="Tell this host's running worker to finish its cells and exit.")
+    ] = False,
+    name: Annotated[str | None, typer.Option(help="Worker name (default: tags, pid and host).")] = None,
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Run a worker that pulls cells matching its tags; GPUs are detected and tagged automatically."""
+    from cab_workers.distributed.worker import WorkerOptions, run_worker
+    from cab_workers.distributed.worker import drain as do_drain
+    from cab_workers.gpus import detect_gpus, gpu_tags
+
+    settings = settings_from_env()
+    if drain:
+        pid = do_drain(settings.cab_home.root)
+        if pid is None:
+            fail(CabError(f"no running worker under {settings.cab_home.root} (no worker.pid)"), code=1)
+        console.print(f"worker {pid} drained and stopped")
+        return
+    gpus = detect_gpus()
+    wanted = [t.strip() for t in tags.split(",") if t.strip()]
+    if not wanted and not dispatcher:
+        fail(CabError("give --tags (e.g. --tags cpu) or --dispatcher"))
+    if any(t.startswith("gpu") for t in wanted) and not gpus:
+        fail(CabError("--tags asks for gpu but no GPU was detected (nvidia-smi not found or no device)"))
+    all_tags = sorted(
+        set(wanted) | (set(gpu_tags(gpus)) if any(t.startswith("gpu") for t in wanted) else set())
+    )
+    opts = WorkerOptions(
+        tags=all_tags,
+        slots=slots or (len(gpus) if gpus and all_tags != ["cpu"] else 2),
+        dispatcher=dispatcher,
+        broker_url=broker or settings.redis_url,
+        store_url=store or settings.resolved_store_url,
+        visibility_timeout_s=settings.visibility_timeout_s,
+        lease_ttl_s=settings.lease_ttl_s,
+        max_attempts=settings.max_attempts,
+        reap_every_s=settings.reap_every_s,
+        restore_interval_s=settings.restore_interval_s,
+        reconcile_every_s=settings.reconcile_every_s,
+        name=name or "",
+    )
+    err_console.print(
+        f"worker {opts.name}: queues {', '.join(opts.queues) or '-'}, {opts.slots} slots"
+        + (", dispatcher" if dispatcher else "")
+    )
+    try:
+        run_worker(settings, opts)
+    except CabError as e:
+        fail(e)
+
+
+def dispatcher(
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+    max_queued: Annotated[int, typer.Option(help="Most cells waiting per queue.")] = 1000,
+) -> None:
+    """Run only the dispatch loop (fan-out with admission control, and the reconciler)."""
+    import signal
+    import threading
+
+    from cab_scheduler.celery_app import make_celery
+    from cab_scheduler.dispatch import Dispatcher
+
+    settings = settings_from_env()
+    url, client, result_store = _conn(settings, broker, store)
+    result_store.create_schema()
+    app = make_celery(
+        url,
+        visibility_timeout_s=settings.visibility_timeout_s,
+        restore_interval_s=settings.restore_interval_s,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    err_console.print("dispatcher running; Ctrl-C to stop")
+    Dispatcher(
+        store=result_store,
+        app=app,
+        client=client,
+        max_queued=max_queued,
+        reconcile_every_s=settings.reconcile_every_s,
+    ).run(stop)
+
+
+def _status_table(status) -> Table:  # noqa: ANN001 - cab_scheduler.status.SweepStatus
+    from rich.progress_bar import ProgressBar
+
+    table = Table(
+        "TUI",
+        "model",
+        "progress",
+        "done",
+        "passed",
+        "running",
+        "queued",
+        "failed (class)",
+        title=f"{status.sweep_id}" + (" [red](cancelled)[/]" if status.cancelled else ""),
+    )
+    for g in [*status.groups, status.total]:
+        failed = ", ".join(f"{k} {v}" for k, v in sorted(g.failed.items())) or "-"
+        if g.retryable:
+            failed += f"  (+{g.retryable} infra, retryable)"
+        table.add_row(
+            g.tui,
+            g.model,
+            ProgressBar(total=max(g.planned, 1), completed=g.done, width=30),
+            f"{g.done}/{g.planned}",
+            str(g.passed),
+            str(g.running),
+            str(g.queued),
+            failed,
+            end_section=g is status.groups[-1],
+        )
+    eta = "-" if status.eta_s is None else f"{status.eta_s:,.0f} s"
+    table.caption = f"ETA {eta}"
+    return table
+
+
+def status(
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id.")],
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+    watch: Annotated[bool, typer.Option(help="Refresh until the sweep finishes.")] = False,
+    interval_s: Annotated[float, typer.Option(help="Refresh period with --watch.")] = 2.0,
+) -> None:
+    """Live progress: done / running / queued / failed by class, per TUI and model, with an ETA."""
+    from cab_scheduler.status import sweep_status
+
+    settings = settings_from_env()
+    try:
+        _, client, result_store = _conn(settings, broker, store)
+        current = sweep_status(result_store, client, sweep_id)
+        if current is None:
+            fail(CabError(f"no submitted sweep {sweep_id!r}; submit one with `cab submit SWEEP.yaml`"))
+        if not watch:
+            wide_console().print(_status_table(current))
+            return
+        with Live(_status_table(current), console=wide_console(), refresh_per_second=2) as live:
+            while not current.finished:
+                time.sleep(interval_s)
+                current = sweep_status(result_store, client, sweep_id) or current
+                live.update(_status_table(current))
+    except CabError as e:
+        fail(e)
+    except Exception as e:  # redis errors: one line
+        fail(InfraError(f"status unavailable: {e}"))
+
+
+def cancel(
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id.")],
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Stop a sweep: nothing more is dispatched, queued cells are dropped, running ones are killed."""
+    from cab_core import keys
+    from cab_scheduler.celery_app import WAKE_CHANNEL
+    from cab_scheduler.status import sweep_status
+
+    settings = settings_from_env()
+    try:
+        _, client, result_store = _conn(settings, broker, store)
+        if sweep_status(result_store, client, sweep_id) is None:
+            fail(CabError(f"no submitted sweep {sweep_id!r}"))
+        client.set(keys.cancel(sweep_id), "1")
+        client.publish(WAKE_CHANNEL, sweep_id)
+    except CabError as e:
+        fail(e)
+    console.print(f"cancelled {sweep_id}: running cells stop at their next heartbeat")
+
+
+def retry(
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id.")],
+    failed: Annotated[str, typer.Option(help="Failure class to rerun: infra, agent or scorer.")] = "infra",
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Rerun the cells whose latest attempt failed with the given class."""
+    from cab_core import keys
+    from cab_core.store import planned as plan
+    from cab_scheduler.celery_app import WAKE_CHANNEL
+
+    if failed not in ("infra", "agent", "scorer"):
+        fail(CabError(f"--failed {failed!r}: use infra, agent or scorer"))
+    settings = settings_from_env()
+    try:
+        _, client, result_store = _conn(settings, broker, store)
+        latest = result_store.latest_by_cell(sweep_id)
+        chosen = {c: r.identity.attempt for c, r in latest.items() if r.failure.failure_class.value == failed}
+        if not chosen:
+            console.print(f"no {failed} failures in {sweep_id}")
+            return
+        plan.reset(result_store, chosen, after_attempts=chosen)
+        client.delete(keys.cancel(sweep_id))
+        client.sadd(keys.ACTIVE_SWEEPS, sweep_id)
+        client.publish(WAKE_CHANNEL, sweep_id)
+    except CabError as e:
+        fail(e)
+    console.print(f"retrying {len(chosen)} {failed} failures of {sweep_id}")
+
+
+def register(app: typer.Typer) -> None:
+    for fn in (submit, worker, dispatcher, status, cancel, retry):
+        app.command()(fn)

@@ -1,0 +1,86 @@
+"""`cab submit`: validate, record the plan, hand the fan-out to the dispatcher, return at once.
+
+Order matters for "bad input changes nothing": the sweep is validated and expanded, every budget is
+checked against the broker's visibility timeout, and the broker and store are reached, all before
+anything is written. Then the plan is written in one transaction and one dispatch message sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from cab_core import keys
+from cab_core.errors import ConfigError, InfraError, SweepError
+from cab_core.schema import CellSpec, SweepSpec
+from cab_core.store import ResultStore
+from cab_core.store import planned as plan
+from cab_scheduler.catalog import TaskCatalog
+from cab_scheduler.celery_app import SLACK_S, WAKE_CHANNEL
+from cab_scheduler.sweep import expand, load_sweep
+
+
+@dataclass(frozen=True)
+class Submitted:
+    sweep_id: str
+    cells: int
+    queues: dict[str, int]
+
+
+def check_budgets(cells: list[CellSpec], visibility_timeout_s: int, slack_s: int = SLACK_S) -> None:
+    """Every cell must finish (agent + tests + setup + slack) inside the broker's visibility timeout."""
+    worst = max(
+        cells, key=lambda c: c.task.timeouts.agent_s + c.task.timeouts.test_s + c.task.timeouts.setup_s
+    )
+    t = worst.task.timeouts
+    budget = t.agent_s + t.test_s + t.setup_s + slack_s
+    if budget > visibility_timeout_s:
+        raise SweepError(
+            f"{worst.cell_id}: budget {budget:g}s (with {slack_s}s slack) exceeds the broker "
+            f"visibility timeout {visibility_timeout_s}s; lower the timeouts or raise "
+            "CAB_VISIBILITY_TIMEOUT_S on every worker, Flower and dispatcher"
+        )
+
+
+def ping_broker(client: redis.Redis, url: str) -> None:
+    try:
+        client.ping()
+    except redis.RedisError as e:
+        raise InfraError(f"broker unreachable at {_mask(url)}: {e}; check --broker / CAB_BROKER_URL") from e
+
+
+def _mask(url: str) -> str:
+    from cab_core.store import mask_url
+
+    return mask_url(url)
+
+
+def submit(
+    sweep_file: Path,
+    *,
+    catalog: TaskCatalog,
+    known_tuis: list[str],
+    store: ResultStore,
+    client: redis.Redis,
+    broker_url: str,
+    visibility_timeout_s: int,
+    slack_s: int = SLACK_S,
+) -> Submitted:
+    """Validate and record a sweep, then ask the dispatcher to fan it out."""
+    spec: SweepSpec = load_sweep(sweep_file)
+    cells = expand(spec, catalog, known_tuis)
+    if not cells:
+        raise ConfigError(f"{sweep_file}: the sweep expands to no cells")
+    check_budgets(cells, visibility_timeout_s, slack_s)
+    ping_broker(client, broker_url)
+    store.create_schema()
+    plan.record_plan(store, spec, cells)
+    client.delete(keys.cancel(spec.sweep_id))
+    client.sadd(keys.ACTIVE_SWEEPS, spec.sweep_id)
+    client.publish(WAKE_CHANNEL, spec.sweep_id)
+    queues: dict[str, int] = {}
+    for c in cells:
+        queues[c.queue_tag] = queues.get(c.queue_tag, 0) + 1
+    return Submitted(spec.sweep_id, len(cells), queues)

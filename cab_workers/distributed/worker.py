@@ -1,0 +1,189 @@
+"""`cab worker`: a Celery worker on a benchmark host, consuming the queues its tags allow.
+
+One process per host: a thread pool with one thread per slot (the pipeline is thread-safe and the
+host context, scripted endpoint and Docker client are shared). At start and every ``reap_every_s``
+the reaper removes this host's cab containers whose cell has no live lease held by this worker.
+``--dispatcher`` adds the dispatch loop as a thread (the fan-out then runs next to the broker).
+Draining is Celery's warm shutdown: SIGTERM stops consuming and waits for running cells.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+import structlog
+from celery import Celery
+
+from cab_core import keys
+from cab_core.settings import Settings
+from cab_core.store import ResultStore
+from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
+from cab_scheduler.dispatch import Dispatcher
+from cab_workers.distributed.execute import WorkerHost, execute_cell
+from cab_workers.local import LocalHost
+from cab_workers.sandbox import LABEL_WORKER, Sandbox
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class WorkerOptions:
+    tags: list[str]
+    slots: int = 1
+    dispatcher: bool = False
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    store_url: str = ""
+    visibility_timeout_s: int = 6 * 3600
+    restore_interval_s: int = 10
+    lease_ttl_s: float = 30.0
+    max_attempts: int = 3
+    reap_every_s: float = 60.0
+    reconcile_every_s: float = 30.0
+    max_queued: int = 1000
+    name: str = ""
+    """Unique worker name (Celery hostname and lease holder); derived from tags, pid and host if empty."""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            self.name = f"cab-{'-'.join(self.tags) or 'dispatch'}-{os.getpid()}@{socket.gethostname()}"
+
+    @property
+    def queues(self) -> list[str]:
+        return [queue_for(t) for t in self.tags]
+
+
+def register_tasks(app: Celery, host_ref: dict[str, WorkerHost]) -> None:
+    """The thin task: validate nothing itself, call the plain function, return its JSON outcome."""
+
+    @app.task(name=TASK_RUN_CELL, ignore_result=True)
+    def run_cell_task(payload: dict[str, Any]) -> dict[str, Any]:
+        return execute_cell(payload, host_ref["host"])
+
+
+def reap_orphans(sandbox: Sandbox, client: redis.Redis, worker: str) -> list[str]:
+    """Remove this host's cab containers whose owner process is gone, or whose cell has no lease
+    held by this worker (the cell was lost or moved to another host)."""
+    removed = sandbox.reap()
+    try:
+        by_cell = sandbox.containers_by_cell(worker)
+        if not by_cell:
+            return removed
+        holders = client.mget([keys.lease(c) for c in by_cell])
+    except redis.RedisError:
+        return removed  # without Redis we cannot tell; dead owners were still reaped
+    for (cell_id, names), holder in zip(by_cell.items(), holders, strict=True):
+        held_here = holder is not None and holder.decode().split(":", 1)[-1] == worker
+        if not held_here:
+            for name in names:
+                if name.startswith("cab-validate-") or name.startswith("cab-test-"):
+                    continue
+                sandbox.remove(name)
+                removed.append(name)
+                log.info("reaped_leaseless_container", container=name, cell_id=cell_id)
+    return removed
+
+
+def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Event | None = None) -> None:
+    """Start the worker; returns after a warm shutdown (SIGTERM / `cab worker --drain`)."""
+    app = make_celery(
+        opts.broker_url,
+        visibility_timeout_s=opts.visibility_timeout_s,
+        restore_interval_s=opts.restore_interval_s,
+    )
+    store = ResultStore(opts.store_url or settings.resolved_store_url)
+    store.create_schema()
+    client = redis.Redis.from_url(opts.broker_url, socket_timeout=30, socket_connect_timeout=5)
+    host_ref: dict[str, WorkerHost] = {}
+    register_tasks(app, host_ref)
+    stop = threading.Event()
+    pidfile = settings.cab_home.ensure().root / "worker.pid"
+    with LocalHost(settings) as local:
+        assert local.ctx is not None
+        local.ctx.sandbox.extra_labels[LABEL_WORKER] = opts.name
+        host_ref["host"] = WorkerHost(
+            ctx=dataclasses.replace(local.ctx, host=opts.name),
+            store=store,
+            redis=client,
+            worker=opts.name,
+            lease_ttl_s=opts.lease_ttl_s,
+            max_attempts=opts.max_attempts,
+        )
+        reap_orphans(local.ctx.sandbox, client, opts.name)
+        threads = [
+            threading.Thread(
+                target=_every,
+                args=(opts.reap_every_s, stop, reap_orphans, local.ctx.sandbox, client, opts.name),
+                name="reaper",
+                daemon=True,
+            )
+        ]
+        if opts.dispatcher:
+            dispatcher = Dispatcher(
+                store=store,
+                app=app,
+                client=client,
+                max_queued=opts.max_queued,
+                reconcile_every_s=opts.reconcile_every_s,
+            )
+            threads.append(
+                threading.Thread(target=dispatcher.run, args=(stop,), name="dispatcher", daemon=True)
+            )
+        for t in threads:
+            t.start()
+        pidfile.write_text(str(os.getpid()))
+        try:
+            worker = app.Worker(
+                queues=opts.queues,
+                pool="threads",
+                concurrency=opts.slots,
+                hostname=opts.name,
+                loglevel="INFO",
+                without_mingle=True,
+                without_heartbeat=False,
+                optimization="fair",
+            )
+            if ready is not None:
+                ready.set()
+            worker.start()
+        finally:
+            stop.set()
+            pidfile.unlink(missing_ok=True)
+            store.close()
+
+
+def _every(interval_s: float, stop: threading.Event, fn: Any, *args: Any) -> None:
+    while not stop.wait(interval_s):
+        try:
+            fn(*args)
+        except Exception as e:  # noqa: BLE001 - a periodic chore must not die with one failure
+            log.warning("periodic_failed", fn=getattr(fn, "__name__", str(fn)), error=str(e)[:200])
+
+
+def drain(home: Path, *, timeout_s: float = 24 * 3600, poll_s: float = 1.0) -> int | None:
+    """Ask this host's worker to stop taking cells and exit after the running ones; wait for it."""
+    pidfile = home / "worker.pid"
+    if not pidfile.exists():
+        return None
+    pid = int(pidfile.read_text().strip())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pidfile.unlink(missing_ok=True)
+        return None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        time.sleep(poll_s)
+    return pid
