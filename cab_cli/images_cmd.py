@@ -16,12 +16,19 @@ images_app = typer.Typer(help="Build and list cab's images.", no_args_is_help=Tr
 
 @images_app.command("build")
 def build(
-    names: Annotated[list[str] | None, typer.Argument(help="Images to build; default all.")] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Images to build; default base and reference (`worker` only when named)."),
+    ] = None,
     ca_bundle: Annotated[
         Path | None,
         typer.Option(
             "--ca-bundle", envvar="CAB_CA_BUNDLE", help="Extra CA bundle (PEM) for pip/npm/apt inside builds."
         ),
+    ] = None,
+    wheelhouse: Annotated[
+        Path | None,
+        typer.Option(help="Folder of dependency wheels for the worker image, tried before the index."),
     ] = None,
 ) -> None:
     """Build missing images (content-addressed tags: unchanged images are not rebuilt)."""
@@ -35,6 +42,8 @@ def build(
             settings.images_dir,
             prefix=settings.image_prefix,
             ca_bundle=ca_bundle or settings.ca_bundle,
+            tasks_dir=settings.tasks_dir,
+            wheelhouse=wheelhouse,
         )
         with console.status("building images") as status:
 
@@ -57,16 +66,21 @@ def build(
 
 @images_app.command("list")
 def list_() -> None:
-    """Show every image cab builds, its content tag and whether it is built."""
+    """Show every image cab builds, its content tag, whether it is built and whether a bare
+    `cab images build` builds it (the others are built by name, e.g. `cab images build worker`)."""
     from cab_workers.images import ImageBuilder, describe
     from cab_workers.sandbox import Sandbox
 
     settings = settings_from_env()
     try:
-        rows = describe(ImageBuilder(Sandbox(), settings.images_dir, prefix=settings.image_prefix))
+        builder = ImageBuilder(
+            Sandbox(), settings.images_dir, prefix=settings.image_prefix, tasks_dir=settings.tasks_dir
+        )
+        rows = describe(builder)
     except CabError as e:
         fail(e)
-    table = Table("image", "tag", "built", "image id")
+    table = Table("image", "tag", "built", "image id", "default")
     for row in rows:
-        table.add_row(row["name"], row["tag"], row["built"], row["image_id"] or "-")
+        default = "yes" if row["default"] == "true" else "by name"
+        table.add_row(row["name"], row["tag"], row["built"], row["image_id"] or "-", default)
     console.print(table)

@@ -14,6 +14,14 @@ Why these settings (long cells on Redis, at-least-once delivery):
 * JSON only; no result backend: the result store is the system of record.
 * Celery's time limits are a backstop above our own container deadlines (a Celery hard limit kills
   the worker child, not the container; the reaper removes what it leaves).
+* ``task_send_sent_event=False``: a task-sent event is one more message per cell on the publishing
+  side (about 30 % of ``send_task``'s time in ``bench/dispatch.py``), and the dispatcher's batch
+  publisher (:mod:`cab_scheduler.publish`) would have to fall back to ``send_task`` to send it.
+  Flower still lists every cell: it builds its task list from the workers' events
+  (``worker_send_task_events``: task-received with name, argsrepr and kwargsrepr, then started,
+  succeeded or failed; ``tests/cab_scheduler/test_dispatch.py`` checks this with Flower's own
+  ``EventsState``). What is lost is only Flower's SENT state for a cell still waiting in a queue;
+  ``cab status`` shows queued cells from the plan instead.
 """
 
 from __future__ import annotations
@@ -69,7 +77,7 @@ def make_celery(
         task_soft_time_limit=max(visibility_timeout_s - 120, 3540),
         task_default_queue=queue_for("cpu"),
         task_create_missing_queues=True,
-        task_send_sent_event=True,
+        task_send_sent_event=False,  # see the module docstring: workers' events suffice for Flower
         worker_send_task_events=True,
         task_track_started=True,
         worker_hijack_root_logger=False,

@@ -19,7 +19,8 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,9 +49,11 @@ from cab_core.schema import (
     Timing,
     TokenSource,
 )
-from cab_workers import scoring
+from cab_workers import checkpoint, scoring
 from cab_workers.adapters import get_adapter
-from cab_workers.adapters.base import AgentReport, EndpointWiring
+from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
+from cab_workers.checkpoint import CheckpointPort
+from cab_workers.gpus import GpuInfo, GpuSlots, device_request_for
 from cab_workers.recording import AsciicastWriter
 from cab_workers.sandbox import ContainerRun, ContainerSpec, Mount, Sandbox
 from cab_workers.scorer import chown_tree, container_user, run_tests
@@ -77,6 +80,10 @@ class HostContext:
     """Docker network agent containers join (internal: only the endpoint is reachable)."""
     host: str = ""
     keep_workdirs: bool = False
+    gpu_slots: GpuSlots | None = None
+    """This host's GPUs, one cell per GPU; None on CPU-only hosts."""
+    checkpoints: CheckpointPort | None = None
+    """Where the agent's finished state is kept until the cell is stored (distributed mode)."""
 
 
 def _sha256(text: str | bytes) -> str:
@@ -107,6 +114,7 @@ def run_cell(
     image, image_id = "", None
     recording: Path | None = None
     grade_json = ""
+    restored = None
     try:
         adapter = get_adapter(cell.tui)
         image = ctx.agent_image(adapter.image_name)
@@ -124,9 +132,15 @@ def run_cell(
                 shutil.rmtree(paths.root)
             for p in (paths.work, paths.agent, paths.out):
                 p.mkdir(parents=True)
-            _copy_tree(task_paths.workdir, paths.work)
-            git_snapshot(paths.work)
-            before, before_git = manifest(paths.work)
+            restored = ctx.checkpoints.load(cell.cell_id) if ctx.checkpoints else None
+            if restored is not None:  # the agent already ran in an earlier delivery: rescore only
+                checkpoint.unpack(restored[2], paths.work)
+                before, before_git, agent_run, report = checkpoint.restore(restored[1])
+                s.attrs["restored_from_attempt"] = restored[0]
+            else:
+                _copy_tree(task_paths.workdir, paths.work)
+                git_snapshot(paths.work)
+                before, before_git = manifest(paths.work)
             s.attrs["files"] = len(before)
             setup_s = time.monotonic() - t0
             if setup_s > cell.task.timeouts.setup_s:
@@ -134,67 +148,65 @@ def run_cell(
                     f"task setup took {setup_s:.1f}s, over its {cell.task.timeouts.setup_s:g}s budget"
                 )
 
-        wiring = EndpointWiring(
-            base_url=ctx.endpoint_url(cell), api_key=f"cab-cell-{os.urandom(12).hex()}", model=cell.model
-        )
-        with tracer.span(
-            "adapter_run", f"{cell.tui}:{cell.task.task_id}", timeout_s=cell.task.timeouts.agent_s
-        ) as run_span:
-            with tracer.span("tool_call", "applied_plugins", parent=run_span, tui=cell.tui) as s:
-                launch = adapter.launch(cell, wiring, image)
-                files = {"prompt.txt": cell.task.prompt, **launch.files}
-                for rel, content in files.items():
-                    target = paths.agent / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(content)
-                s.attrs.update(env_keys=sorted(launch.env), config_files=sorted(files), argv=launch.argv)
-            chown_tree(paths.root)
-
-            recording = ctx.home.recordings / f"{safe_name(cell.cell_id, attempt)}.cast"
-            with (
-                tracer.span(
-                    "container",
-                    f"{cell.tui}-run:{cell.task.task_id}",
-                    parent=run_span,
-                    image=image,
-                    model=cell.model,
-                    base_url=wiring.base_url,
-                ) as s,
-                AsciicastWriter(recording, title=cell.cell_id) as cast,
+        if restored is not None:
+            with tracer.span(
+                "adapter_run",
+                f"{cell.tui}:{cell.task.task_id}",
+                restored_from_attempt=restored[0],
+                exit_code=agent_run.exit_code,  # type: ignore[union-attr]
             ):
-                res = cell.task.resources
-                agent_run = ctx.sandbox.run(
-                    ContainerSpec(
-                        name=f"cab-{safe_name(cell.cell_id, attempt)}"[:200],
+                failure = _agent_failure(agent_run, report, cell)  # type: ignore[arg-type]
+        else:
+            wiring = EndpointWiring(
+                base_url=ctx.endpoint_url(cell), api_key=f"cab-cell-{os.urandom(12).hex()}", model=cell.model
+            )
+            with tracer.span(
+                "adapter_run", f"{cell.tui}:{cell.task.task_id}", timeout_s=cell.task.timeouts.agent_s
+            ) as run_span:
+                with tracer.span("tool_call", "applied_plugins", parent=run_span, tui=cell.tui) as s:
+                    launch = adapter.launch(cell, wiring, image)
+                    files = {"prompt.txt": cell.task.prompt, **launch.files}
+                    for rel, content in files.items():
+                        target = paths.agent / rel
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_text(content)
+                    s.attrs.update(env_keys=sorted(launch.env), config_files=sorted(files), argv=launch.argv)
+                chown_tree(paths.root)
+
+                recording = ctx.home.recordings / f"{safe_name(cell.cell_id, attempt)}.cast"
+                with (
+                    tracer.span(
+                        "container",
+                        f"{cell.tui}-run:{cell.task.task_id}",
+                        parent=run_span,
                         image=image,
-                        argv=launch.argv,
-                        deadline_s=cell.task.timeouts.agent_s,
-                        env=launch.env,
-                        user=container_user(),
-                        cpus=res.cpus,
-                        memory_mb=res.memory_mb,
-                        pids=res.pids,
-                        network=ctx.network,
-                        mounts=(
-                            Mount(str(paths.work), CONTAINER_WORK),
-                            Mount(str(paths.agent), CONTAINER_AGENT, True),
-                            Mount(str(paths.out), CONTAINER_OUT),
-                        ),
-                        labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "agent"),
-                    ),
-                    sink=cast.event,
-                )
-                s.attrs.update(
-                    exit_code=agent_run.exit_code,
-                    timed_out=agent_run.timed_out,
-                    duration_s=round(agent_run.active_ms / 1000, 3),
-                    image_digest=agent_run.image_id,
-                    oom_killed=agent_run.oom_killed,
-                    output_bytes=agent_run.output_bytes,
-                )
-            report = adapter.report(agent_run.stdout, agent_run.stderr, agent_run.exit_code, paths.out)
-            run_span.attrs["exit_code"] = agent_run.exit_code
-            failure = _agent_failure(agent_run, report, cell)
+                        model=cell.model,
+                        base_url=wiring.base_url,
+                    ) as s,
+                    AsciicastWriter(recording, title=cell.cell_id) as cast,
+                ):
+                    res = cell.task.resources
+                    with _gpus(ctx, res.gpus) as gpus:
+                        s.attrs["gpus"] = [g.uuid for g in gpus]
+                        agent_run = _run_agent(ctx, cell, attempt, image, launch, paths, gpus, cast)
+                    s.attrs.update(
+                        exit_code=agent_run.exit_code,
+                        timed_out=agent_run.timed_out,
+                        duration_s=round(agent_run.active_ms / 1000, 3),
+                        image_digest=agent_run.image_id,
+                        oom_killed=agent_run.oom_killed,
+                        output_bytes=agent_run.output_bytes,
+                    )
+                report = adapter.report(agent_run.stdout, agent_run.stderr, agent_run.exit_code, paths.out)
+                run_span.attrs["exit_code"] = agent_run.exit_code
+                failure = _agent_failure(agent_run, report, cell)
+                if ctx.checkpoints is not None:
+                    run_span.attrs["checkpointed"] = ctx.checkpoints.save(
+                        cell.cell_id,
+                        attempt,
+                        checkpoint.meta(before, before_git, agent_run, report),
+                        checkpoint.pack(paths.work),
+                    )
 
         with tracer.span("scoring", f"score:{cell.task.task_id}", test_command=cell.task.test_command) as s:
             after, after_git = manifest(paths.work)
@@ -277,7 +289,63 @@ def run_cell(
         )
         if sink is not None:
             sink(result)
+        if ctx.checkpoints is not None and axes is not None:
+            ctx.checkpoints.drop(cell.cell_id)  # stored and scored: a redelivery has nothing to resume
     return result
+
+
+@contextmanager
+def _gpus(ctx: HostContext, wanted: int) -> Iterator[list[GpuInfo]]:
+    """Reserve ``wanted`` of this host's GPUs for the agent container (one cell per GPU)."""
+    if wanted == 0:
+        yield []
+        return
+    taken: list[GpuInfo] = []
+    try:
+        for _ in range(wanted):
+            gpu = ctx.gpu_slots.acquire() if ctx.gpu_slots else None
+            if gpu is None:
+                raise InfraError(f"the cell needs {wanted} GPU(s) and this host has no free one")
+            taken.append(gpu)
+        yield taken
+    finally:
+        for gpu in taken:
+            ctx.gpu_slots.release(gpu)  # type: ignore[union-attr]
+
+
+def _run_agent(
+    ctx: HostContext,
+    cell: CellSpec,
+    attempt: int,
+    image: str,
+    launch: AgentLaunch,
+    paths: CellPaths,
+    gpus: list[GpuInfo],
+    cast: AsciicastWriter,
+) -> ContainerRun:
+    res = cell.task.resources
+    return ctx.sandbox.run(
+        ContainerSpec(
+            name=f"cab-{safe_name(cell.cell_id, attempt)}"[:200],
+            image=image,
+            argv=launch.argv,
+            deadline_s=cell.task.timeouts.agent_s,
+            env=launch.env,
+            user=container_user(),
+            cpus=res.cpus,
+            memory_mb=res.memory_mb,
+            pids=res.pids,
+            network=ctx.network,
+            mounts=(
+                Mount(str(paths.work), CONTAINER_WORK),
+                Mount(str(paths.agent), CONTAINER_AGENT, True),
+                Mount(str(paths.out), CONTAINER_OUT),
+            ),
+            labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "agent"),
+            device_requests=tuple(device_request_for(g) for g in gpus),
+        ),
+        sink=cast.event,
+    )
 
 
 def _agent_failure(run: ContainerRun, report: AgentReport, cell: CellSpec) -> Failure:

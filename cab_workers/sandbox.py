@@ -88,6 +88,8 @@ class ContainerSpec:
     pids: int = 512
     network: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    device_requests: tuple[dict, ...] = ()
+    """Docker device requests in API form (``Driver``, ``DeviceIDs``, ``Capabilities``): one per GPU."""
     output_cap_bytes: int = 8 * 1024 * 1024
     """Bytes of output kept (the tail); the rest is counted and dropped."""
 
@@ -232,6 +234,15 @@ class Sandbox:
                 security_opt=["no-new-privileges"],
                 init=True,
                 log_config=docker.types.LogConfig(type="none"),
+                device_requests=[
+                    docker.types.DeviceRequest(
+                        driver=d.get("Driver", ""),
+                        device_ids=d.get("DeviceIDs"),
+                        capabilities=d.get("Capabilities"),
+                    )
+                    for d in spec.device_requests
+                ]
+                or None,
                 stdin_open=False,
                 tty=False,
             )

@@ -84,10 +84,14 @@ case "$mode" in
     ;;
   test)
     start_services
-    if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      say "installing chromium (headless screenshots of Flower)"
+    # test-only tools: headless Chromium (Flower screenshots), docker-compose v1 (compose.yaml up/down)
+    missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+    if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing ${missing[*]} for the tests"
       apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
     say "running the test suite"
     exec pytest "$@"

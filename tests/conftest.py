@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from cab_core.settings import Settings
 
@@ -69,3 +74,105 @@ def no_leftover_containers(sandbox) -> Iterator[None]:  # noqa: ANN001
         )
     ]
     assert mine == [], f"containers left behind: {mine}"
+
+
+# --- test-owned services ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, poll_s: float = 0.2) -> object:
+    """Poll until ``predicate`` is truthy; fail the test with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll_s)
+    pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
+
+
+class RedisServer:
+    """A redis-server this test owns (AOF on, so a restart keeps the queue)."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        self.dir = root / f"redis-{self.port}"
+        self.dir.mkdir(parents=True)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.ping, 15, f"redis-server on {self.port}")
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except redis.RedisError:
+            return False
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # redis flushes the AOF on SIGTERM
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    import shutil
+
+    require(shutil.which("redis-server") is not None, "redis-server binary")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    import psycopg
+
+    name = f"cab_dist_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/test", autocommit=True, connect_timeout=3
+        )
+    except psycopg.OperationalError:
+        require(False, "PostgreSQL")
+        raise
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()

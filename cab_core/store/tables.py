@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -122,3 +123,14 @@ planned = Table(
     Index("ix_planned_pending", "sweep_id", "enqueued_at", "seq"),
 )
 """Every cell a submitted sweep must produce: the dispatcher's work list and the status baseline."""
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("cell_id", String(), primary_key=True),
+    Column("attempt", Integer, nullable=False, comment="Attempt whose agent produced this state"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("meta", JSONDoc, nullable=False, comment="Snapshot manifest, agent run summary, agent report"),
+    Column("workdir", LargeBinary, nullable=False, comment="tar.gz of /work after the agent"),
+)
+"""Run/score checkpoints: a redelivery after the agent finished rescores instead of rerunning it."""

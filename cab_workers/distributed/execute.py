@@ -13,7 +13,7 @@ Redis delivers at least once; this makes the effects happen once::
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +23,9 @@ import structlog
 from cab_core import keys
 from cab_core.errors import InfraError
 from cab_core.schema import CellResult, CellSpec, Failure, FailureClass, RunIdentity, Timing
+from cab_core.semaphore import RedisSemaphore
 from cab_core.store import ResultStore
+from cab_core.store import planned as plan
 from cab_workers.distributed.lease import CellLease
 from cab_workers.pipeline import HostContext, run_cell
 
@@ -73,6 +75,14 @@ def poison_result(cell: CellSpec, attempt: int, deliveries: int, host: str) -> C
     )
 
 
+@dataclass
+class _Leased:
+    """What the heartbeat and the pipeline share while this worker holds a cell's lease."""
+
+    stop: list[str] = field(default_factory=list)
+    attempt: int | None = None
+
+
 def execute_cell(payload: dict[str, Any], host: WorkerHost) -> dict[str, Any]:
     """Run one delivered cell at most once at a time across all hosts; returns a small JSON outcome."""
     cell = CellSpec.model_validate(payload["cell"])
@@ -96,8 +106,20 @@ def execute_cell(payload: dict[str, Any], host: WorkerHost) -> dict[str, Any]:
                 return _outcome("duplicate", cell.cell_id, holder=lease.current_holder_safe())
         except redis.RedisError as e:
             raise InfraError(f"redis unreachable while starting {cell.cell_id}: {e}") from e
+        state = _Leased()
+
+        def on_lost(reason: str) -> None:
+            state.stop.append(reason)
+            if state.attempt is not None:
+                host.ctx.sandbox.stop_cell(cell.cell_id, state.attempt)
+
+        def should_stop() -> str | None:
+            return "sweep cancelled" if r.exists(keys.cancel(cell.sweep_id)) else None
+
         try:
-            return _run_leased(cell, host, lease, after)
+            # the heartbeat covers everything done under the lease, waiting for a model slot included
+            with lease.heartbeat(on_lost=on_lost, should_stop=should_stop):
+                return _run_leased(cell, host, lease, after, state)
         finally:
             lease.release()
 
@@ -108,13 +130,38 @@ def _is_final(store: ResultStore, cell_id: str, after_attempt: int) -> bool:
     return latest is not None and latest.is_final and latest.identity.attempt > after_attempt
 
 
-def _run_leased(cell: CellSpec, host: WorkerHost, lease: CellLease, after: int) -> dict[str, Any]:
-    r = host.redis
-    r.srem(keys.queued(cell.sweep_id), cell.cell_id)
+def _run_leased(
+    cell: CellSpec, host: WorkerHost, lease: CellLease, after: int, state: _Leased
+) -> dict[str, Any]:
+    host.redis.srem(keys.queued(cell.sweep_id), cell.cell_id)
     if _is_final(host.store, cell.cell_id, after):  # the previous holder just finished
         return _outcome("already_final", cell.cell_id)
-    deliveries = int(r.incr(keys.attempts(cell.cell_id)))
+    slot = _model_slot(cell, host)
+    holder = f"{host.worker}|{cell.cell_id}"
+    if slot is not None and not slot.acquire(holder, host.semaphore_wait_s):
+        plan.reset(host.store, [cell.cell_id])  # back to the plan: the dispatcher re-sends it later
+        log.info("cell_deferred_model_cap", limit=cell.model_concurrency)
+        return _outcome("deferred", cell.cell_id)
+    try:
+        return _run_admitted(cell, host, lease, state)
+    finally:
+        if slot is not None:
+            slot.release(holder)
+
+
+def _model_slot(cell: CellSpec, host: WorkerHost) -> RedisSemaphore | None:
+    """The cross-host slot of the cell's model when the sweep caps per-model concurrency."""
+    if not cell.model_concurrency:
+        return None
+    t = cell.task.timeouts
+    budget = max(host.lease_ttl_s, t.agent_s + t.test_s + t.setup_s)  # a crashed holder frees it by then
+    return RedisSemaphore(host.redis, f"model:{cell.model}", cell.model_concurrency, lease_s=budget)
+
+
+def _run_admitted(cell: CellSpec, host: WorkerHost, lease: CellLease, state: _Leased) -> dict[str, Any]:
+    deliveries = int(host.redis.incr(keys.attempts(cell.cell_id)))
     attempt = max(deliveries, host.store.next_attempt(cell.cell_id))
+    state.attempt = attempt
     structlog.contextvars.bind_contextvars(attempt=attempt)
     if deliveries > host.max_attempts:
         host.store.upsert_result(
@@ -122,24 +169,16 @@ def _run_leased(cell: CellSpec, host: WorkerHost, lease: CellLease, after: int) 
         )
         log.warning("cell_poisoned", deliveries=deliveries)
         return _outcome("poison", cell.cell_id, attempt=attempt)
-
-    stop: list[str] = []
-
-    def on_lost(reason: str) -> None:
-        stop.append(reason)
-        host.ctx.sandbox.stop_cell(cell.cell_id, attempt)
-
-    def should_stop() -> str | None:
-        return "sweep cancelled" if r.exists(keys.cancel(cell.sweep_id)) else None
+    if state.stop:
+        return _outcome("stopped", cell.cell_id, attempt=attempt, reason=state.stop[0])
 
     def sink(result: CellResult) -> None:
-        if stop or not lease.still_held():
-            log.warning("cell_result_discarded", reason=stop[0] if stop else "lease lost")
+        if state.stop or not lease.still_held():
+            log.warning("cell_result_discarded", reason=state.stop[0] if state.stop else "lease lost")
             return
         host.store.upsert_result(result)
 
-    with lease.heartbeat(on_lost=on_lost, should_stop=should_stop):
-        result = run_cell(cell, host.ctx, attempt=attempt, sink=sink)
-    if stop:
-        return _outcome("stopped", cell.cell_id, attempt=attempt, reason=stop[0])
+    result = run_cell(cell, host.ctx, attempt=attempt, sink=sink)
+    if state.stop:
+        return _outcome("stopped", cell.cell_id, attempt=attempt, reason=state.stop[0])
     return _outcome("stored", cell.cell_id, attempt=attempt, failure_class=result.failure.failure_class.value)

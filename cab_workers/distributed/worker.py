@@ -26,9 +26,11 @@ from celery import Celery
 from cab_core import keys
 from cab_core.settings import Settings
 from cab_core.store import ResultStore
+from cab_core.store.checkpoints import StoreCheckpoints
 from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
 from cab_scheduler.dispatch import Dispatcher
 from cab_workers.distributed.execute import WorkerHost, execute_cell
+from cab_workers.gpus import GpuSlots, detect_gpus
 from cab_workers.local import LocalHost
 from cab_workers.sandbox import LABEL_WORKER, Sandbox
 
@@ -106,11 +108,17 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
     register_tasks(app, host_ref)
     stop = threading.Event()
     pidfile = settings.cab_home.ensure().root / "worker.pid"
+    gpus = detect_gpus()
     with LocalHost(settings) as local:
         assert local.ctx is not None
         local.ctx.sandbox.extra_labels[LABEL_WORKER] = opts.name
         host_ref["host"] = WorkerHost(
-            ctx=dataclasses.replace(local.ctx, host=opts.name),
+            ctx=dataclasses.replace(
+                local.ctx,
+                host=opts.name,
+                gpu_slots=GpuSlots(gpus) if gpus else None,
+                checkpoints=StoreCheckpoints(store),
+            ),
             store=store,
             redis=client,
             worker=opts.name,
@@ -148,6 +156,7 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
                 hostname=opts.name,
                 loglevel="INFO",
                 without_mingle=True,
+                without_gossip=True,  # n^2 chatter between workers; Flower uses events, not gossip
                 without_heartbeat=False,
                 optimization="fair",
             )

@@ -139,3 +139,44 @@ def test_missing_agent_image_is_infra_and_still_yields_a_result(
     assert r.axes is None
     assert [s.kind for s in r.spans][-1] == "cleanup"
     assert next(s for s in r.spans if s.kind == "container").error
+
+
+def test_a_redelivery_after_the_agent_finished_only_rescores(
+    host: HostContext,
+    tmp_path: Path,  # noqa: ANN001
+    no_leftover_containers,
+) -> None:
+    """The first delivery dies while storing its result; the second restores the agent's work from the
+    checkpoint and scores it without starting an agent container."""
+    from cab_core.errors import StoreError
+    from cab_core.store import ResultStore
+    from cab_core.store.checkpoints import StoreCheckpoints
+
+    store = ResultStore(f"sqlite:///{tmp_path / 'cp.db'}")
+    store.create_schema()
+    ctx = dataclasses.replace(host, checkpoints=StoreCheckpoints(store))
+    c = cell("scripted/oracle")
+
+    def crash(_result: CellResult) -> None:
+        raise StoreError("store went away mid-write")
+
+    with pytest.raises(StoreError):
+        run_cell(c, ctx, attempt=1, sink=crash)
+    saved = StoreCheckpoints(store).load(c.cell_id)
+    assert saved is not None and saved[0] == 1
+
+    second = run_cell(c, ctx, attempt=2, sink=store.upsert_result)
+    assert second.axes is not None and second.axes.pass_rate.passed == 1
+    kinds = [s.kind for s in second.spans]
+    assert "container" not in kinds, "the agent did not run again"
+    assert next(s for s in second.spans if s.kind == "adapter_run").attrs["restored_from_attempt"] == 1
+    assert second.axes.blast_radius.modified or second.axes.blast_radius.added
+    assert [m.request_hash for m in second.model_calls] == [m.request_hash for m in saved_calls(saved)]
+    assert StoreCheckpoints(store).load(c.cell_id) is None, "dropped once the result is stored"
+    store.close()
+
+
+def saved_calls(saved: tuple) -> list:
+    from cab_workers.checkpoint import restore
+
+    return restore(saved[1])[3].model_calls

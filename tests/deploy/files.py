@@ -14,6 +14,9 @@ K8S = DEPLOY / "k8s"
 SYSTEMD = DEPLOY / "systemd"
 COMPOSE = REPO / "compose.yaml"
 
+_DEFAULTED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}")
+"""Compose's ``${VAR:-default}``: the raw file is judged by the value it has when VAR is unset."""
+
 _REGISTRY_HOST = re.compile(r"^[^/]*[.:][^/]*/|^localhost/")
 """An image reference whose first component is a host (has a dot or port), e.g. ``host.tld/x``."""
 
@@ -34,9 +37,14 @@ def k8s_object(kind: str, name: str) -> dict[str, Any]:
     return found[0]
 
 
+def with_defaults(value: str) -> str:
+    """``${CAB_WORKER_IMAGE:-cab/worker:latest}`` -> ``cab/worker:latest``."""
+    return _DEFAULTED.sub(lambda m: m.group(1), value)
+
+
 def image_repo(image: str) -> str:
     """``cab/worker:latest`` -> ``cab/worker`` (tag and digest dropped)."""
-    name = image.split("@", 1)[0]
+    name = with_defaults(image).split("@", 1)[0]
     if ":" in name.rsplit("/", 1)[-1]:
         name = name[: name.rfind(":")]
     return name
@@ -49,4 +57,4 @@ def cab_image_folder(image: str) -> Path | None:
 
 
 def has_registry_host(image: str) -> bool:
-    return bool(_REGISTRY_HOST.match(image))
+    return bool(_REGISTRY_HOST.match(with_defaults(image)))

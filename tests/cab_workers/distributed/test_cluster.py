@@ -184,3 +184,33 @@ def test_cancel_stops_running_cells_and_dispatches_nothing_more(
     status = c.cab("status", "cancel")
     assert "cancelled" in status.stdout
     assert c.results("cancel") == {}, "cancelled cells store no result"
+
+
+def test_model_concurrency_cap_holds_across_slots(cluster_factory, sandbox, tmp_path: Path) -> None:  # noqa: ANN001
+    """Two slots free, but the sweep allows one `scripted/slow` cell at a time: they run one by one."""
+    c = cluster_factory()
+    c.dispatcher()
+    c.worker("w-a", "cpu", slots=2)
+    spec = sweep(tmp_path, "cap", ["scripted/slow"], [PY, JS], "model_concurrency: 1\n")
+    assert c.cab("submit", str(spec)).returncode == 0
+    most = 0
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal most
+        while not stop.is_set():
+            running = agent_containers(sandbox, f"cap/reference/scripted/slow/{PY}") + agent_containers(
+                sandbox, f"cap/reference/scripted/slow/{JS}"
+            )
+            most = max(most, len(running))
+            stop.wait(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        final = c.wait_final("cap", 2)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert most == 1
+    assert all(r.axes and r.axes.pass_rate.passed for r in final.values())
