@@ -131,15 +131,8 @@ def main() -> int:
         args.ready.write_text(str(time.time()))
 
     try:
-        app.Worker(  # the same arguments as cab_workers.distributed.worker.run_worker
-            queues=[queue_for("cpu")],
-            pool="threads",
-            concurrency=args.slots,
-            hostname=args.name,
-            loglevel="WARNING",
-            without_mingle=True,
-            without_heartbeat=False,
-            optimization="fair",
+        worker_mod.celery_worker(
+            app, queues=[queue_for("cpu")], slots=args.slots, name=args.name, loglevel="WARNING"
         ).start()
     finally:
         out.close()

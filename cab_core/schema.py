@@ -215,6 +215,20 @@ class CellSpec(_Record):
         """The capability tag (and so the queue) of hosts allowed to run this cell."""
         return self.requires or self.task.resources.queue_tag
 
+    def identity(self, attempt: int, **run: Any) -> RunIdentity:
+        """This cell's run identity for one attempt; ``run`` adds image, digest, exit code, host."""
+        return RunIdentity(
+            cell_id=self.cell_id,
+            sweep_id=self.sweep_id,
+            tui=self.tui,
+            model=self.model,
+            task_id=self.task.task_id,
+            run=self.run,
+            attempt=attempt,
+            model_build_id=self.model,
+            **{"container_image": "", **run},
+        )
+
     @model_validator(mode="after")
     def _id_matches(self) -> CellSpec:
         want = make_cell_id(self.sweep_id, self.tui, self.model, self.task.task_id, self.run)

@@ -80,13 +80,14 @@ def spec_message(spec: dict[str, Any], *, after_attempt: int = 0) -> dict[str, A
     return {
         "kwargs": {"payload": {"cell": spec, "after_attempt": after_attempt}},
         "argsrepr": repr((spec["cell_id"],)),
+        # what tells cells apart comes first: Flower's table cuts long cells off at the end
         "kwargsrepr": repr(
             {
-                "sweep": spec["sweep_id"],
-                "tui": spec["tui"],
                 "model": spec["model"],
                 "task": f"{spec['task']['category']}/{spec['task']['slug']}",  # TaskSpec.task_id
+                "tui": spec["tui"],
                 "run": spec["run"],
+                "sweep": spec["sweep_id"],
             }
         ),
     }

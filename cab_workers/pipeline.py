@@ -45,7 +45,6 @@ from cab_core.schema import (
     Failure,
     FailureClass,
     ModelCall,
-    RunIdentity,
     Timing,
     TokenSource,
 )
@@ -255,17 +254,10 @@ def run_cell(
         ended = datetime.now(UTC)
         out_text = (agent_run.stdout + agent_run.stderr) if agent_run else ""
         result = CellResult(
-            identity=RunIdentity(
-                cell_id=cell.cell_id,
-                sweep_id=cell.sweep_id,
-                tui=cell.tui,
-                model=cell.model,
-                task_id=cell.task.task_id,
-                run=cell.run,
-                attempt=attempt,
+            identity=cell.identity(
+                attempt,
                 container_image=image,
                 image_digest=image_id,
-                model_build_id=cell.model,
                 exit_code=agent_run.exit_code if agent_run else None,
                 host=ctx.host,
             ),

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 LABEL_MANAGED = "cab.managed"
 LABEL_CELL = "cab.cell_id"
+LABEL_SWEEP = "cab.sweep_id"
 LABEL_ATTEMPT = "cab.attempt"
 LABEL_HOST = "cab.host"
 LABEL_OWNER_PID = "cab.owner_pid"
@@ -198,6 +199,7 @@ class Sandbox:
         return {
             LABEL_MANAGED: "1",
             LABEL_CELL: cell_id,
+            LABEL_SWEEP: cell_id.split("/", 1)[0],
             LABEL_ATTEMPT: str(attempt),
             LABEL_HOST: self.host,
             LABEL_OWNER_PID: str(os.getpid()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -158,11 +159,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the local server, dropped afterwards (its URL)."""
     import psycopg
 
-    name = f"cab_dist_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(
             "postgresql://postgres@127.0.0.1:5432/test", autocommit=True, connect_timeout=3
@@ -176,3 +178,9 @@ def pg_url() -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_database("cab_test") as url:
+        yield url

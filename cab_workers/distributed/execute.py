@@ -22,7 +22,7 @@ import structlog
 
 from cab_core import keys
 from cab_core.errors import InfraError
-from cab_core.schema import CellResult, CellSpec, Failure, FailureClass, RunIdentity, Timing
+from cab_core.schema import CellResult, CellSpec, Failure, FailureClass, Timing
 from cab_core.semaphore import RedisSemaphore
 from cab_core.store import ResultStore
 from cab_core.store import planned as plan
@@ -54,18 +54,7 @@ def poison_result(cell: CellSpec, attempt: int, deliveries: int, host: str) -> C
     """The final record of a cell that failed every allowed delivery."""
     now = datetime.now(UTC)
     return CellResult(
-        identity=RunIdentity(
-            cell_id=cell.cell_id,
-            sweep_id=cell.sweep_id,
-            tui=cell.tui,
-            model=cell.model,
-            task_id=cell.task.task_id,
-            run=cell.run,
-            attempt=attempt,
-            container_image="",
-            model_build_id=cell.model,
-            host=host,
-        ),
+        identity=cell.identity(attempt, host=host),
         timing=Timing(started_at=now, ended_at=now, duration_s=0.0),
         failure=Failure(
             failure_class=FailureClass.infra,

@@ -71,6 +71,22 @@ def register_tasks(app: Celery, host_ref: dict[str, WorkerHost]) -> None:
         return execute_cell(payload, host_ref["host"])
 
 
+def celery_worker(app: Celery, *, queues: list[str], slots: int, name: str, loglevel: str = "INFO") -> Any:
+    """The Celery worker of a cab host: one thread per slot, no mingle, no gossip (n^2 chatter
+    between workers; Flower reads events, not gossip), heartbeats on, fair scheduling."""
+    return app.Worker(
+        queues=queues,
+        pool="threads",
+        concurrency=slots,
+        hostname=name,
+        loglevel=loglevel,
+        without_mingle=True,
+        without_gossip=True,
+        without_heartbeat=False,
+        optimization="fair",
+    )
+
+
 def reap_orphans(sandbox: Sandbox, client: redis.Redis, worker: str) -> list[str]:
     """Remove this host's cab containers whose owner process is gone, or whose cell has no lease
     held by this worker (the cell was lost or moved to another host)."""
@@ -149,17 +165,7 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
             t.start()
         pidfile.write_text(str(os.getpid()))
         try:
-            worker = app.Worker(
-                queues=opts.queues,
-                pool="threads",
-                concurrency=opts.slots,
-                hostname=opts.name,
-                loglevel="INFO",
-                without_mingle=True,
-                without_gossip=True,  # n^2 chatter between workers; Flower uses events, not gossip
-                without_heartbeat=False,
-                optimization="fair",
-            )
+            worker = celery_worker(app, queues=opts.queues, slots=opts.slots, name=opts.name)
             if ready is not None:
                 ready.set()
             worker.start()

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 
 from cab_core.schema import FailureClass
 from cab_core.store import ResultStore
-from tests.conftest import require
 
 REPO = Path(__file__).resolve().parents[2]
 CAB = str(Path(sys.executable).parent / "cab")
@@ -182,39 +180,19 @@ def test_show_results_and_export(ran, tmp_path: Path) -> None:  # noqa: ANN001
 # --- PostgreSQL as the result store ---------------------------------------------------------------
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    import psycopg
-
-    name = f"cab_cli_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/test", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError:
-        require(False, "PostgreSQL")
-        raise
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
-
-
 @pytest.mark.docker
 @pytest.mark.postgres
-def test_run_against_postgresql(images, pg_database: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_run_against_postgresql(images, pg_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     sweep = tmp_path / "pg.yaml"
     sweep.write_text(
         SMALL_SWEEP.replace("clitest", "pgtest")
         .replace(", scripted/noop", "")
         .replace(", polyglot/js-query-string", "")
     )
-    done = cab("run", str(sweep), home=tmp_path / "home", env={"CAB_STORE_URL": pg_database})
+    done = cab("run", str(sweep), home=tmp_path / "home", env={"CAB_STORE_URL": pg_url})
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "home" / "cab.db").exists()
-    with ResultStore(pg_database) as store:
+    with ResultStore(pg_url) as store:
         results = store.latest_by_cell("pgtest")
     assert len(results) == 1
     (only,) = results.values()

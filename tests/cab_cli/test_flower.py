@@ -28,7 +28,7 @@ import pytest
 from cab_cli.flower_cmd import AUTH_ENV, BasicAuth, flower_argv, parse_basic_auth
 from cab_core.errors import CabError
 from cab_scheduler.celery_app import TASK_RUN_CELL
-from tests.conftest import require
+from tests.conftest import free_port, fresh_database, require
 
 REPO = Path(__file__).resolve().parents[2]
 CAB = str(Path(sys.executable).parent / "cab")
@@ -48,12 +48,6 @@ def wait_for(what: str, probe: Callable[[], Any], *, timeout_s: float, every_s: 
             return last
         time.sleep(every_s)
     pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what} (last probe: {last!r:.300})")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_open(port: int) -> bool:
@@ -165,22 +159,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def pg_store_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this module, dropped afterwards."""
-    import psycopg
-
-    name = f"cab_flower_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/test", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError:
-        require(False, "PostgreSQL")
-        raise
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_database("cab_flower") as url:
+        yield url
 
 
 @dataclass

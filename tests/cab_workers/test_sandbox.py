@@ -148,3 +148,11 @@ def test_reap_removes_containers_of_dead_owners_only(sandbox, images) -> None:  
     finally:
         child.kill()
         child.wait(timeout=10)
+
+
+def test_labels_name_the_sweep_cell_attempt_host_and_owner(sandbox) -> None:  # noqa: ANN001
+    labels = sandbox.labels_for("sw/reference/m/polyglot/t#run2", 3, "agent")
+    assert labels["cab.sweep_id"] == "sw"
+    assert labels["cab.cell_id"] == "sw/reference/m/polyglot/t#run2"
+    assert labels["cab.attempt"] == "3" and labels["cab.role"] == "agent"
+    assert labels["cab.host"] and labels["cab.owner_pid"] == str(os.getpid())

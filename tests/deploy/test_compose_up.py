@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 
 from cab_core.schema import CellResult, FailureClass
 from cab_core.store import ResultStore
-from tests.conftest import require
+from tests.conftest import free_port, require, wait_for
 from tests.deploy.files import COMPOSE, REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -35,22 +34,6 @@ STANDINS = Path(__file__).resolve().parent / "images"
 CAB = str(Path(sys.executable).parent / "cab")
 AUTH = ("admin", "compose-test-password")
 TASK = "polyglot/python-semver-sort"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for(predicate: Callable[[], object], timeout_s: float, what: str, poll_s: float = 1.0) -> object:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll_s)
-    pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
 
 
 def _standin(sandbox, base_tag: str, name: str) -> str:  # noqa: ANN001 - cab_workers.sandbox.Sandbox
@@ -112,7 +95,7 @@ class Stack:
 @pytest.fixture
 def stack(sandbox, stack_images: dict[str, str], tmp_path: Path) -> Iterator[Stack]:  # noqa: ANN001
     require(shutil.which("docker-compose") is not None, "docker-compose")
-    ports = {name: _free_port() for name in ("CAB_REDIS_PORT", "CAB_POSTGRES_PORT", "CAB_FLOWER_PORT")}
+    ports = {name: free_port() for name in ("CAB_REDIS_PORT", "CAB_POSTGRES_PORT", "CAB_FLOWER_PORT")}
     password = uuid.uuid4().hex
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CAB_", "COMPOSE_"))}
     env = {
@@ -188,7 +171,7 @@ def test_stack_runs_a_sweep_into_its_postgres_and_guards_flower(stack: Stack, tm
     assert result.failure.failure_class == FailureClass.none, result.failure
     assert result.axes is not None and result.axes.pass_rate.passed == 1
 
-    _wait_for(lambda: _flower_status(stack.flower_url, None), 90, "Flower to answer")
+    wait_for(lambda: _flower_status(stack.flower_url, None), 90, "Flower to answer")
     assert _flower_status(stack.flower_url, None) == 401
     assert _flower_status(stack.flower_url, ("admin", "wrong")) == 401
     assert _flower_status(stack.flower_url, AUTH) == 200
