@@ -394,6 +394,12 @@ class ModelCall(_Record):
     http_status: int | None = None
     estimated: bool = False
     source: TokenSource = TokenSource.tui_stdout
+    endpoint_path: str | None = Field(None, description="Request path, e.g. /v1/chat/completions.")
+    stream: bool | None = Field(None, description="Whether the call was streamed (SSE).")
+    upstream_attempt: int = Field(
+        1, ge=1, description="1 for the first try; retries of 429/5xx/resets count up."
+    )
+    error: str | None = Field(None, description="Transport or upstream error of this try (retried or final).")
 
 
 class RunIdentity(_Record):

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -121,6 +122,15 @@ planned = Table(
         comment="A final result counts only above this attempt (retry of final failures)",
     ),
     Index("ix_planned_pending", "sweep_id", "enqueued_at", "seq"),
+    # the dispatcher's per-round reads touch only undispatched rows, by queue, in order
+    Index(
+        "ix_planned_undispatched",
+        "sweep_id",
+        "queue",
+        "seq",
+        postgresql_where=text("enqueued_at IS NULL"),
+        sqlite_where=text("enqueued_at IS NULL"),
+    ),
 )
 """Every cell a submitted sweep must produce: the dispatcher's work list and the status baseline."""
 

@@ -7,11 +7,16 @@
 Errors use OpenAI's body shape (``{"error": {"message", "type", "param", "code"}}``): 401 for a
 missing or wrong bearer token when an ``api_key`` is set, 400 for a malformed request, 404 for an
 unknown model and for every request to the ``badproto`` model.
+
+The unlisted fault behaviours (``behaviours.FAULTS``) answer 429 with ``Retry-After: 1``, 500, or abort
+the TCP connection before any response byte (``fault-reset``: needs uvicorn, whose ``send`` exposes
+the connection's transport; under another server it falls back to a 500), then act like ``oracle``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import threading
@@ -24,9 +29,19 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from cab_workers.endpoint import wire
-from cab_workers.endpoint.behaviours import BEHAVIOURS, SCRIPTED, SLOW, SLOW_S, Conversation, behaviour_name
+from cab_workers.endpoint.behaviours import (
+    BEHAVIOURS,
+    DRIP_S,
+    SCRIPTED,
+    SLOW,
+    SLOW_S,
+    Conversation,
+    behaviour_name,
+    fault_of,
+)
 from cab_workers.endpoint.catalog import TaskCatalog
 
 log = structlog.get_logger(__name__)
@@ -81,6 +96,42 @@ async def _pause(request: Request, seconds: float) -> None:
         await asyncio.sleep(min(HANG_POLL_S, max(0.0, deadline - time.monotonic())))
 
 
+TRANSPORT_KEY = "cab.transport"
+"""Scope key under which ``_EndpointApp`` leaves the server's connection transport (uvicorn only)."""
+
+
+class _EndpointApp(Starlette):
+    """Starlette that remembers the server connection's transport, so ``fault-reset`` can abort it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[TRANSPORT_KEY] = getattr(getattr(send, "__self__", None), "transport", None)
+        await super().__call__(scope, receive, send)
+
+
+async def _fault(request: Request, behaviour: str, body: dict[str, Any]) -> Response | None:
+    """The injected fault for this request, or None once the body's faults are spent."""
+    fault = fault_of(behaviour)
+    if fault is None:
+        return None
+    kind, times = fault
+    counts: dict[tuple[str, str], int] = request.app.state.fault_counts
+    key = (behaviour, hashlib.sha256(wire.canonical_json(body).encode()).hexdigest())
+    if counts.get(key, 0) >= times:
+        return None
+    counts[key] = counts.get(key, 0) + 1
+    log.info("endpoint_fault", behaviour=behaviour, fault=kind, count=counts[key], of=times)
+    if kind == "429":
+        resp = _error(429, "Rate limit reached; retry after 1s.", "rate_limit_error", "rate_limit_exceeded")
+        resp.headers["Retry-After"] = "1"
+        return resp
+    transport = request.scope.get(TRANSPORT_KEY) if kind == "reset" else None
+    if transport is not None:
+        transport.abort()
+        await asyncio.sleep(0.01)  # let the server see the connection lost; what follows is discarded
+        return Response(status_code=499)
+    return _error(500, "The server had an error while processing your request.", "server_error")
+
+
 async def chat_completions(request: Request) -> Response:
     if not _authorised(request):
         return _unauthorised()
@@ -98,6 +149,12 @@ async def chat_completions(request: Request) -> Response:
     )
     if behaviour == "hang":
         return await _hang(request, model)
+    faulted = await _fault(request, behaviour, body)
+    if faulted is not None:
+        return faulted
+    usage_off, drip = behaviour == "nousage", behaviour == "drip"
+    if usage_off or drip or fault_of(behaviour):
+        behaviour = "oracle"
     if behaviour == SLOW:
         await _pause(request, SLOW_S)
         behaviour = "oracle"
@@ -132,11 +189,18 @@ async def chat_completions(request: Request) -> Response:
         **use,
     )
     if not stream:
-        return JSONResponse(wire.completion(body, model, reply, created))
+        done = wire.completion(body, model, reply, created)
+        if usage_off:
+            done.pop("usage")
+        return JSONResponse(done)
+    if usage_off:
+        body = {k: v for k, v in body.items() if k != "stream_options"}
 
     async def events() -> Any:
         for chunk in wire.chunks(body, model, reply, created):
             yield wire.sse(chunk)
+            if drip:
+                await asyncio.sleep(DRIP_S)
         yield wire.sse("[DONE]")
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -144,7 +208,7 @@ async def chat_completions(request: Request) -> Response:
 
 def create_app(tasks_root: Path, *, api_key: str | None = None) -> Starlette:
     """The scripted endpoint as an ASGI app; ``api_key`` set means every /v1 call needs that bearer token."""
-    app = Starlette(
+    app = _EndpointApp(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/v1/models", models, methods=["GET"]),
@@ -154,4 +218,5 @@ def create_app(tasks_root: Path, *, api_key: str | None = None) -> Starlette:
     app.state.catalog = TaskCatalog(Path(tasks_root))
     app.state.api_key = api_key
     app.state.closing = threading.Event()
+    app.state.fault_counts = {}
     return app

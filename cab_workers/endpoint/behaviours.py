@@ -11,12 +11,16 @@ message yet, it replies with its one shell command (as a tool call of the offere
     refuser    writes REFUSAL.md with a reasoned refusal
     hang       never answers (transport level, see ``app``)
     badproto   answers chat completions with 404 (transport level, see ``app``)
+
+Unlisted test behaviours (never in ``BEHAVIOURS`` or ``/v1/models``; see ``FAULTS``) inject upstream
+faults for the recording proxy's tests and then act like ``oracle``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,3 +188,27 @@ BEHAVIOURS: tuple[str, ...] = (*SCRIPTED, *TRANSPORT)
 def behaviour_name(model: str) -> str:
     """``scripted/oracle`` -> ``oracle``."""
     return model.rsplit("/", 1)[-1]
+
+
+FAULTS = ("fault-429", "fault-500", "fault-reset", "nousage", "drip")
+"""Unlisted test behaviours; each acts like ``oracle`` once its fault is spent:
+
+    fault-429[-N]    the first N requests of a body (default 1) get 429 with ``Retry-After: 1``
+    fault-500[-N]    the first N requests of a body get 500 (server_error)
+    fault-reset[-N]  the first N requests of a body have their TCP connection aborted, no response byte
+    nousage          never reports usage, not even when a stream asks ``stream_options.include_usage``
+    drip             streams with ``DRIP_S`` between chunks (time to first token << total time)
+
+"A body" is the canonical JSON of the request, so retries of one request count down its faults while
+other requests (other cells, other turns) keep their own counts."""
+
+DRIP_S = 0.05
+"""Pause between the stream chunks of ``drip``."""
+
+_FAULT = re.compile(r"^fault-(429|500|reset)(?:-(\d+))?$")
+
+
+def fault_of(behaviour: str) -> tuple[str, int] | None:
+    """``fault-500-3`` -> ``("500", 3)``; ``fault-reset`` -> ``("reset", 1)``; None for other names."""
+    m = _FAULT.match(behaviour)
+    return (m.group(1), int(m.group(2) or 1)) if m else None

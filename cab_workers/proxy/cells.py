@@ -1,0 +1,141 @@
+"""Cells known to the proxy: who may call, where their calls go, and what was recorded.
+
+    Upstream      the real endpoint of a cell: base URL, the real key, model renames
+    CellGrant     what the pipeline hands the agent: a per-cell bearer token and the proxy's base URL
+    CellRecord    every call recorded for one cell, plus the infra failure that taints it (if any)
+    CellRegistry  token -> open cell, thread-safe (the proxy's loop records, the pipeline opens/closes)
+
+Tokens are kept only as sha256 digests, so neither a registry dump nor a log can leak one; reprs of
+``Upstream`` and ``CellGrant`` hide the key and the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from cab_core.schema import ModelCall
+
+TOKEN_PREFIX = "cab-cell-"
+"""Prefix of every cell token, so one found in a log or a config file is recognisable."""
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The real OpenAI-compatible endpoint one cell's calls are forwarded to."""
+
+    base_url: str
+    """Base URL ending in ``/v1`` (the proxy's ``/v1/<rest>`` goes to ``<base_url>/<rest>``)."""
+    api_key: str | None = field(default=None, repr=False)
+    """The real key, sent upstream as ``Authorization: Bearer``; never logged, never returned."""
+    model_map: dict[str, str] | None = None
+    """Model id as the agent sends it -> model id sent upstream; unmapped ids pass unchanged."""
+
+    def url(self, rest: str) -> str:
+        """Upstream URL of the proxy path ``/v1/<rest>``."""
+        return f"{self.base_url.rstrip('/')}/{rest.lstrip('/')}"
+
+    def upstream_model(self, model: str) -> str:
+        return (self.model_map or {}).get(model, model)
+
+
+class CellRecord:
+    """Calls recorded for one cell, in the order they finished; safe to read from any thread."""
+
+    def __init__(self, cell_id: str) -> None:
+        self.cell_id = cell_id
+        self._calls: list[ModelCall] = []
+        self._infra_failure: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> list[ModelCall]:
+        """A copy of the calls so far; ``seq`` counts from 0 in this order."""
+        with self._lock:
+            return list(self._calls)
+
+    @property
+    def infra_failure(self) -> str | None:
+        """First upstream failure the agent saw (a 502/504 from the proxy, a stream cut short); None if
+        the cell only ever got upstream answers. Set means the pipeline should classify the cell infra."""
+        with self._lock:
+            return self._infra_failure
+
+    def add(self, **fields: object) -> ModelCall:
+        """Record one upstream try; ``seq`` is assigned here."""
+        with self._lock:
+            call = ModelCall.model_validate({**fields, "seq": len(self._calls)})
+            self._calls.append(call)
+            return call
+
+    def mark_infra(self, reason: str) -> None:
+        with self._lock:
+            if self._infra_failure is None:
+                self._infra_failure = reason
+
+
+@dataclass(frozen=True)
+class CellGrant:
+    """One open cell: hand ``base_url(host)`` and ``token`` to the agent (``EndpointWiring``)."""
+
+    cell_id: str
+    token: str = field(repr=False)
+    """Per-cell bearer token, valid from ``open_cell`` until ``close_cell``."""
+    port: int
+    record: CellRecord = field(repr=False, compare=False)
+    """Live record of this cell's calls and infra failure."""
+
+    def base_url(self, host: str = "127.0.0.1") -> str:
+        """The proxy's OpenAI base URL as the agent reaches it (e.g. the Docker bridge gateway)."""
+        return f"http://{host}:{self.port}/v1"
+
+
+@dataclass(frozen=True)
+class OpenCell:
+    record: CellRecord
+    upstream: Upstream
+    token: str = field(repr=False)
+    """Kept only to make sure it is never forwarded (headers carrying it are dropped)."""
+
+
+class CellRegistry:
+    """Open cells by token digest; closed cells are remembered by digest only, for the 401 log line."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, OpenCell] = {}
+        self._closed: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def open(self, cell_id: str, upstream: Upstream) -> tuple[str, CellRecord]:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        record = CellRecord(cell_id)
+        with self._lock:
+            self._open[token_digest(token)] = OpenCell(record, upstream, token)
+        return token, record
+
+    def close(self, token: str) -> CellRecord | None:
+        digest = token_digest(token)
+        with self._lock:
+            cell = self._open.pop(digest, None)
+            if cell is not None:
+                self._closed[digest] = cell.record.cell_id
+        return cell.record if cell else None
+
+    def lookup(self, token: str) -> OpenCell | None:
+        with self._lock:
+            return self._open.get(token_digest(token))
+
+    def closed_cell_id(self, token: str) -> str | None:
+        """Cell id of a token that was valid once (for logging a late call), else None."""
+        with self._lock:
+            return self._closed.get(token_digest(token))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._open)

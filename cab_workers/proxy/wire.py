@@ -1,0 +1,89 @@
+"""What crosses the proxy: header filters both ways, the upstream body, error bodies, error names.
+
+The one edge where httpx exceptions are translated (``describe``): every ``httpx.TransportError``
+becomes a short kind (``timeout`` or ``transport``) and a one-line message without URLs or headers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+DROP_REQUEST = HOP_BY_HOP | {"host", "content-length", "authorization", "api-key", "x-api-key", "cookie"}
+"""Request headers never forwarded: credentials are replaced by the real key, framing is httpx's."""
+DROP_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding", "date", "server", "set-cookie"}
+"""Response headers never relayed: framing and identity are uvicorn's; bodies arrive decoded."""
+USAGE_STREAMS = ("chat/completions", "completions")
+"""Paths whose streams get ``stream_options.include_usage`` added when the agent did not ask."""
+
+
+def upstream_headers(headers: Any, api_key: str | None, cell_token: str) -> dict[str, str]:
+    """Agent headers minus credentials and framing (and anything carrying the cell token), plus the key."""
+    out = {
+        k: v
+        for k, v in headers.items()
+        if k.lower() not in DROP_REQUEST and cell_token not in v and k.lower() != "accept-encoding"
+    }
+    out["accept-encoding"] = "identity"  # relay bytes as they come; no re-compression
+    if api_key:
+        out["authorization"] = f"Bearer {api_key}"
+    return out
+
+
+def client_headers(headers: httpx.Headers, api_key: str | None) -> dict[str, str]:
+    """Upstream response headers fit to relay, minus any that would echo the real key."""
+    return {
+        k: v for k, v in headers.items() if k.lower() not in DROP_RESPONSE and not (api_key and api_key in v)
+    }
+
+
+def scrub(data: bytes, api_key: str | None) -> bytes:
+    """``data`` with the real key masked (an upstream echoing it back must not leak it to the agent)."""
+    if api_key and api_key.encode() in data:
+        return data.replace(api_key.encode(), b"***")
+    return data
+
+
+def upstream_body(raw: bytes, parsed: Any, rest: str, model_map: dict[str, str] | None) -> bytes:
+    """The body sent upstream: the model renamed, usage asked for on streams; ``raw`` when unchanged."""
+    if not isinstance(parsed, dict):
+        return raw
+    body = dict(parsed)
+    model = body.get("model")
+    if isinstance(model, str) and model_map and model in model_map:
+        body["model"] = model_map[model]
+    options = body.get("stream_options")
+    if (
+        body.get("stream")
+        and rest in USAGE_STREAMS
+        and not (isinstance(options, dict) and options.get("include_usage"))
+    ):
+        body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+    return raw if body == parsed else json.dumps(body).encode()
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    """OpenAI-shaped error body for failures the proxy itself reports."""
+    return {"error": {"message": message, "type": "upstream_error", "param": None, "code": code}}
+
+
+def describe(exc: httpx.TransportError) -> tuple[str, str]:
+    """(kind, message) of a transport failure: kind ``timeout`` (-> 504) or ``transport`` (-> 502)."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout", f"upstream timed out ({name})"
+    return "transport", f"upstream connection failed ({name})"
