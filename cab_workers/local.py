@@ -9,6 +9,7 @@ attempt failed for infra reasons run again as the next attempt.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,20 +18,21 @@ from dataclasses import dataclass
 
 import structlog
 
-from cab_core.errors import SweepError
+from cab_core.errors import ConfigError
 from cab_core.schema import CellResult, CellSpec
 from cab_core.settings import Settings
 from cab_core.store import ResultStore
 from cab_scheduler.catalog import TaskCatalog
 from cab_workers.endpoint import ScriptedEndpoint
 from cab_workers.images import ImageBuilder
-from cab_workers.pipeline import HostContext, run_cell
+from cab_workers.pipeline import HostContext, ModelSession, run_cell
+from cab_workers.proxy import ModelProxy, Upstream
 from cab_workers.sandbox import Sandbox
 
 log = structlog.get_logger(__name__)
 
 AGENT_NETWORK = "cab-agents"
-"""Internal Docker network: no internet; the host's gateway address (the endpoint) is reachable."""
+"""Internal Docker network: no internet; only the host's gateway address (the model proxy) is reachable."""
 
 
 class LocalHost:
@@ -61,16 +63,32 @@ class LocalHost:
         )
         refs = {ref.name: ref.tag for ref in builder.ensure(progress=self.progress)}
         gateway = sandbox.ensure_network(AGENT_NETWORK, internal=True)
-        endpoint = self._stack.enter_context(ScriptedEndpoint(self.settings.tasks_dir, host=gateway, port=0))
+        # The scripted endpoint listens on loopback behind a key, like a real endpoint: only the proxy
+        # (on the agents' gateway, their one reachable address) holds the key and can reach it.
+        scripted_key = f"cab-scripted-{secrets.token_urlsafe(24)}"
+        endpoint = self._stack.enter_context(
+            ScriptedEndpoint(self.settings.tasks_dir, host="127.0.0.1", port=0, api_key=scripted_key)
+        )
+        proxy = self._stack.enter_context(ModelProxy(host=gateway, port=0))
         catalog = TaskCatalog(self.settings.tasks_dir)
 
-        def endpoint_url(cell: CellSpec) -> str:
-            if cell.endpoint != "scripted":
-                raise SweepError(
-                    f"endpoint {cell.endpoint!r}: only the scripted endpoint runs before the "
-                    "model proxy lands; external endpoints are routed through it"
+        def upstream_for(cell: CellSpec) -> Upstream:
+            if cell.endpoint == "scripted":
+                return Upstream(base_url=endpoint.url, api_key=scripted_key)
+            key = os.environ.get(cell.api_key_env) if cell.api_key_env else None
+            if cell.api_key_env and not key:
+                raise ConfigError(
+                    f"{cell.api_key_env} is not set on this host; export the endpoint key there"
                 )
-            return endpoint.url
+            return Upstream(base_url=cell.endpoint.rstrip("/"), api_key=key)
+
+        def open_model(cell: CellSpec) -> ModelSession:
+            grant = proxy.open_cell(cell.cell_id, upstream_for(cell))
+            return ModelSession(
+                grant.base_url(gateway),
+                grant.token,
+                lambda: (proxy.close_cell(grant.token), grant.record.infra_failure),
+            )
 
         def agent_image(name: str) -> str:
             return refs.get(name) or builder.ensure([name], progress=self.progress)[-1].tag
@@ -81,7 +99,7 @@ class LocalHost:
             task_root=catalog.paths,
             agent_image=agent_image,
             scorer_image=refs["base"],
-            endpoint_url=endpoint_url,
+            open_model=open_model,
             network=AGENT_NETWORK,
             host=socket.gethostname(),
             keep_workdirs=self.keep_workdirs,

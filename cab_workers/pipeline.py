@@ -15,8 +15,8 @@ The pipeline never raises: every failure becomes data (``Failure``) and the resu
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -62,6 +62,24 @@ from cab_workers.tracing import Tracer
 log = structlog.get_logger(__name__)
 
 
+class ModelSession:
+    """One cell's access to its model while the agent runs: a base URL and a per-cell token that
+    only the host's recording proxy accepts. ``close`` revokes the token (idempotent) and returns the
+    recorded calls plus an endpoint failure (infra) if the proxy ran out of retries."""
+
+    def __init__(
+        self, base_url: str, token: str, close: Callable[[], tuple[list[ModelCall], str | None]]
+    ) -> None:
+        self.base_url, self.token = base_url, token
+        self._close = close
+        self._closed: tuple[list[ModelCall], str | None] | None = None
+
+    def close(self) -> tuple[list[ModelCall], str | None]:
+        if self._closed is None:
+            self._closed = self._close()
+        return self._closed
+
+
 @dataclass(frozen=True)
 class HostContext:
     """What a worker host provides to every cell it runs."""
@@ -73,8 +91,8 @@ class HostContext:
     agent_image: Callable[[str], str]
     """adapter image name -> built tag."""
     scorer_image: str
-    endpoint_url: Callable[[CellSpec], str]
-    """Base URL (ending in /v1) the agent container should use for this cell."""
+    open_model: Callable[[CellSpec], ModelSession]
+    """Opens this cell's access to its model (the recording proxy) for the agent's run."""
     network: str | None
     """Docker network agent containers join (internal: only the endpoint is reachable)."""
     host: str = ""
@@ -114,6 +132,7 @@ def run_cell(
     recording: Path | None = None
     grade_json = ""
     restored = None
+    session: ModelSession | None = None
     try:
         adapter = get_adapter(cell.tui)
         image = ctx.agent_image(adapter.image_name)
@@ -156,9 +175,8 @@ def run_cell(
             ):
                 failure = _agent_failure(agent_run, report, cell)  # type: ignore[arg-type]
         else:
-            wiring = EndpointWiring(
-                base_url=ctx.endpoint_url(cell), api_key=f"cab-cell-{os.urandom(12).hex()}", model=cell.model
-            )
+            session = ctx.open_model(cell)
+            wiring = EndpointWiring(base_url=session.base_url, api_key=session.token, model=cell.model)
             with tracer.span(
                 "adapter_run", f"{cell.tui}:{cell.task.task_id}", timeout_s=cell.task.timeouts.agent_s
             ) as run_span:
@@ -197,8 +215,15 @@ def run_cell(
                         output_bytes=agent_run.output_bytes,
                     )
                 report = adapter.report(agent_run.stdout, agent_run.stderr, agent_run.exit_code, paths.out)
+                proxied, endpoint_failure = session.close()
+                if proxied:  # the proxy saw every call: its record wins over the agent's own report
+                    report = dataclasses.replace(report, model_calls=proxied)
                 run_span.attrs["exit_code"] = agent_run.exit_code
                 failure = _agent_failure(agent_run, report, cell)
+                if endpoint_failure:  # upstream faults are infra, never the agent's
+                    failure = Failure(
+                        failure_class=FailureClass.infra, reason=f"model endpoint: {endpoint_failure}"[:300]
+                    )
                 if ctx.checkpoints is not None:
                     run_span.attrs["checkpointed"] = ctx.checkpoints.save(
                         cell.cell_id,
@@ -248,6 +273,8 @@ def run_cell(
         )
         bound.exception("cell_crashed")
     finally:
+        if session is not None:
+            session.close()  # a run that failed early must not leave its token valid
         with tracer.span("cleanup", f"cleanup:{cell.tui}", kept=ctx.keep_workdirs):
             if not ctx.keep_workdirs:
                 shutil.rmtree(paths.root, ignore_errors=True)

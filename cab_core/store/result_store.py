@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateSchema
 
@@ -32,6 +32,10 @@ PAGE_SIZE = 200
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 """Dialects with INSERT ... ON CONFLICT DO UPDATE; others fall back to UPDATE-then-INSERT."""
+
+
+SCHEMA_LOCK_KEY = 0x0CAB5C4E
+"""PostgreSQL advisory lock held while creating tables."""
 
 
 class ResultStore:
@@ -82,8 +86,12 @@ class ResultStore:
     def create_schema(self) -> None:
         """Create the schema (if named) and every missing table and index; safe to repeat."""
         with self._write("create schema") as conn:
-            if self.schema and conn.dialect.name == "postgresql":
-                conn.execute(CreateSchema(self.schema, if_not_exists=True))
+            if conn.dialect.name == "postgresql":
+                # workers, dispatcher and `cab submit` may all start on an empty database at once;
+                # CREATE TABLE is not idempotent under that race, so creators take turns
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+                if self.schema:
+                    conn.execute(CreateSchema(self.schema, if_not_exists=True))
             metadata.create_all(conn, checkfirst=True)
 
     def record_sweep(self, spec: SweepSpec) -> None:

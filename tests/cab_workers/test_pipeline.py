@@ -56,7 +56,7 @@ def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_lef
     assert r.axes is not None
     assert r.axes.pass_rate.passed == 1 and r.axes.pass_rate.exit_code == 0
     assert r.axes.pass_rate.partial_score == 1.0
-    assert r.axes.tokens.source == TokenSource.tui_stdout
+    assert r.axes.tokens.source == TokenSource.proxy
     assert r.axes.tokens.prompt_tokens and r.axes.tokens.completion_tokens
     assert r.axes.tokens.model_calls == len(r.model_calls) >= 2
     assert r.axes.blast_radius.blast_radius == 0
@@ -180,3 +180,42 @@ def saved_calls(saved: tuple) -> list:
     from cab_workers.checkpoint import restore
 
     return restore(saved[1])[3].model_calls
+
+
+def test_external_endpoint_key_stays_on_the_host(
+    images,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+    no_leftover_containers,
+) -> None:
+    """A keyed endpoint outside cab: the agent only ever holds a per-cell token; the proxy holds the
+    key. The cell passes (the key reached the endpoint) and the key is nowhere cab wrote."""
+    from cab_core.store import ResultStore
+    from cab_workers.endpoint import ScriptedEndpoint
+
+    key = "sk-test-" + "k3y" * 12
+    monkeypatch.setenv("CAB_TEST_ENDPOINT_KEY", key)
+    home = tmp_path / "home"
+    settings = Settings(home=home, tasks_dir=REPO / "tasks", images_dir=REPO / "images")
+    store = ResultStore(f"sqlite:///{home / 'cab.db'}")
+    home.mkdir()
+    store.create_schema()
+    with (
+        ScriptedEndpoint(REPO / "tasks", host="127.0.0.1", port=0, api_key=key) as upstream,
+        LocalHost(settings) as h,
+    ):
+        assert h.ctx is not None
+        c = cell("scripted/oracle").model_copy(
+            update={"endpoint": upstream.url, "api_key_env": "CAB_TEST_ENDPOINT_KEY"}
+        )
+        r = run_cell(c, h.ctx, sink=store.upsert_result)
+    store.close()
+    assert r.failure.failure_class == FailureClass.none, r.failure.reason
+    assert r.axes is not None and r.axes.pass_rate.passed == 1
+    assert r.model_calls and all(m.source == TokenSource.proxy for m in r.model_calls)
+    assert r.axes.tokens.prompt_tokens and r.axes.tokens.source == TokenSource.proxy
+    leaks = [p for p in home.rglob("*") if p.is_file() and key.encode() in p.read_bytes()]
+    assert leaks == [], f"the endpoint key leaked into {leaks}"
+    assert key not in r.model_dump_json()
+    container = next(s for s in r.spans if s.kind == "container")
+    assert key not in str(container.attrs) and "127.0.0.1" not in container.attrs["base_url"]

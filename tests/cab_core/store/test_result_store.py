@@ -175,3 +175,33 @@ def test_concurrent_upserts_from_four_threads(store: ResultStore) -> None:
     assert len(latest) == 4 * per_thread + 1
     shared = make_result(task_id="polyglot/shared").identity.cell_id
     assert _counts(store, shared) == (1, 5, 2)
+
+
+@pytest.mark.postgres
+def test_concurrent_schema_creation_on_an_empty_database() -> None:
+    """Workers, the dispatcher and `cab submit` may all create the schema at once (seen under compose)."""
+    import threading
+
+    from cab_core.store import ResultStore
+    from tests.conftest import fresh_database
+
+    with fresh_database("cab_race") as url:
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(6)
+
+        def create() -> None:
+            store = ResultStore(url)
+            try:
+                barrier.wait(timeout=10)
+                store.create_schema()
+            except BaseException as e:  # noqa: BLE001 - collected and asserted below
+                errors.append(e)
+            finally:
+                store.close()
+
+        threads = [threading.Thread(target=create) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert errors == []
