@@ -13,19 +13,15 @@ waits a bounded time for in-flight streams, and joins the thread.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from types import TracebackType
 
 import structlog
-import uvicorn
 
-from cab_core.errors import InfraError
 from cab_core.schema import ModelCall
 from cab_workers.proxy.app import create_proxy_app
 from cab_workers.proxy.cells import CellGrant, CellRegistry, Upstream
 from cab_workers.proxy.forward import RetryPolicy
+from cab_workers.serving import ThreadedServer
 
 log = structlog.get_logger(__name__)
 
@@ -49,28 +45,34 @@ class ModelProxy:
         self.registry = CellRegistry()
         policy = RetryPolicy(max_retries, backoff_base_s, backoff_cap_s)
         self.app = create_proxy_app(self.registry, policy, upstream_timeout_s)
-        self._requested_port = port
-        self._startup_timeout_s = startup_timeout_s
-        self._shutdown_timeout_s = shutdown_timeout_s
-        self._sock: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._crash: BaseException | None = None
-        self.port = 0
+        self._server = ThreadedServer(
+            self.app,
+            name="model proxy",
+            host=host,
+            port=port,
+            lifespan="on",
+            startup_timeout_s=startup_timeout_s,
+            shutdown_timeout_s=shutdown_timeout_s,
+            backlog=4096,
+        )
+
+    @property
+    def port(self) -> int:
         """The bound port (the ephemeral one when constructed with ``port=0``), set by ``start``."""
+        return self._server.port
 
     @property
     def url(self) -> str:
         """Base URL ending in ``/v1``, as reached from this host."""
-        return self.url_for("127.0.0.1" if self.host in ("0.0.0.0", "") else self.host)
+        return self._server.url
 
     def url_for(self, host: str) -> str:
         """Base URL through another name for this host (e.g. the Docker bridge gateway)."""
-        return f"http://{host}:{self.port}/v1"
+        return self._server.url_for(host)
 
     def open_cell(self, cell_id: str, upstream: Upstream) -> CellGrant:
         """Accept a new per-cell token until ``close_cell``; calls with it go to ``upstream``."""
-        if self._thread is None:
+        if not self._server.started:
             raise RuntimeError("start the ModelProxy before opening cells")
         token, record = self.registry.open(cell_id, upstream)
         log.info("proxy_cell_opened", cell_id=cell_id, open_cells=len(self.registry))
@@ -87,58 +89,18 @@ class ModelProxy:
         return calls
 
     def start(self) -> ModelProxy:
-        if self._thread is not None:
+        if self._server.started:
             raise RuntimeError("a ModelProxy starts once")
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self._requested_port))
-        except OSError as exc:
-            sock.close()
-            raise InfraError(f"model proxy cannot bind {self.host}:{self._requested_port}: {exc}") from exc
-        self._sock = sock
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-            backlog=4096,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._serve, name=f"model-proxy-{self.port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + self._startup_timeout_s
-        while not self._server.started:
-            if self._crash is not None or not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise InfraError(f"model proxy did not start on port {self.port}: {self._crash!r}")
-            self._thread.join(0.01)  # wait a tick for the server thread, then re-check its flag
+        self._server.start()
         log.info("proxy_started", url=self.url)
         return self
 
-    def _serve(self) -> None:
-        assert self._server is not None and self._sock is not None
-        try:
-            self._server.run(sockets=[self._sock])
-        except BaseException as exc:  # uvicorn exits with SystemExit on startup failures
-            self._crash = exc
-
     def stop(self) -> None:
-        """Stop uvicorn and join its thread (idempotent)."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(self._shutdown_timeout_s)
-            if self._thread.is_alive() and self._server is not None:
-                self._server.force_exit = True
-                self._thread.join(self._shutdown_timeout_s)
-            log.info("proxy_stopped", port=self.port, clean=not self._thread.is_alive())
-        if self._sock is not None:
-            self._sock.close()
-        self._sock = None
+        """Stop uvicorn (bounded wait for in-flight streams) and join its thread (idempotent)."""
+        was_running = self._server.started
+        clean = self._server.stop()
+        if was_running:
+            log.info("proxy_stopped", port=self.port, clean=clean)
 
     def __enter__(self) -> ModelProxy:
         return self.start()
