@@ -37,7 +37,7 @@ from celery import signals  # noqa: E402
 
 import cab_workers.distributed.execute as execute_mod  # noqa: E402
 import cab_workers.distributed.worker as worker_mod  # noqa: E402
-from cab_core.schema import CellResult, CellSpec, Failure, RunIdentity, Timing  # noqa: E402
+from cab_core.schema import CellResult, CellSpec, Failure, Timing  # noqa: E402
 from cab_core.store import ResultStore  # noqa: E402
 from cab_scheduler.celery_app import make_celery, queue_for  # noqa: E402
 
@@ -73,18 +73,7 @@ def main() -> int:
         time.sleep(duration_s)
         s1 = time.time()
         result = CellResult(
-            identity=RunIdentity(
-                cell_id=cell.cell_id,
-                sweep_id=cell.sweep_id,
-                tui=cell.tui,
-                model=cell.model,
-                task_id=cell.task.task_id,
-                run=cell.run,
-                attempt=attempt,
-                container_image="sim",
-                model_build_id=cell.model,
-                host=ctx.host,
-            ),
+            identity=cell.identity(attempt, container_image="sim", host=ctx.host),
             timing=Timing(started_at=started, ended_at=datetime.now(UTC), duration_s=s1 - s0),
             failure=Failure(),
         )

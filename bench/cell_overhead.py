@@ -38,11 +38,13 @@ from pathlib import Path
 from typing import Any
 
 _REPO = Path(__file__).resolve().parent.parent
-if str(_REPO) not in sys.path:
-    sys.path.insert(0, str(_REPO))
+for p in (str(_REPO), str(_REPO / "bench")):
+    if p not in sys.path:
+        sys.path.insert(0, p)
 
 import docker  # noqa: E402,TID251 - the bench needs a raw container as the floor
 import docker.errors  # noqa: E402,TID251
+from _services import pct  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -327,17 +329,6 @@ def _one_iteration(
 
 
 # -- report ----------------------------------------------------------------------------------------
-
-
-def pct(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100), as numpy's default."""
-    xs = sorted(values)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * q / 100
-    lo = int(k)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 def _series(samples: list[Sample]) -> dict[str, list[float]]:

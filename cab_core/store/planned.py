@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 
@@ -53,10 +54,14 @@ def record_plan(store: ResultStore, spec: SweepSpec, cell_specs: list[CellSpec])
             conn.execute(insert(planned), values[start : start + CHUNK])
 
 
-def pending(
+def pending_specs(
     store: ResultStore, sweep_id: str, *, limit: int, queue: str | None = None
-) -> list[tuple[CellSpec, int]]:
-    """Planned cells not yet dispatched, in expansion order, with their ``after_attempt``."""
+) -> list[tuple[dict[str, Any], int]]:
+    """Planned cells not yet dispatched, in expansion order: (stored CellSpec JSON, after_attempt).
+
+    The dispatcher publishes the stored JSON as it is (validated when the plan was recorded, and again
+    by the worker), so validating every spec here would only cost time on the fan-out's hot path.
+    """
     query = select(planned.c.spec, planned.c.after_attempt).where(
         planned.c.sweep_id == sweep_id, planned.c.enqueued_at.is_(None)
     )
@@ -64,7 +69,15 @@ def pending(
         query = query.where(planned.c.queue == queue)
     query = query.order_by(planned.c.seq).limit(limit)
     with store._read(f"read plan {sweep_id}") as conn:
-        return [(CellSpec.model_validate(r.spec), r.after_attempt) for r in conn.execute(query)]
+        return [(r.spec, r.after_attempt) for r in conn.execute(query)]
+
+
+def pending(
+    store: ResultStore, sweep_id: str, *, limit: int, queue: str | None = None
+) -> list[tuple[CellSpec, int]]:
+    """Like :func:`pending_specs`, with each spec validated into a :class:`CellSpec`."""
+    found = pending_specs(store, sweep_id, limit=limit, queue=queue)
+    return [(CellSpec.model_validate(spec), after) for spec, after in found]
 
 
 def mark_enqueued(store: ResultStore, cell_ids: Iterable[str]) -> None:
