@@ -2,15 +2,24 @@
 
 Run from the repo root::
 
-    .venv/bin/python bench/proxy.py [--requests 400] [--levels 1,50,200] [--json out.json]
+    .venv/bin/python bench/proxy.py [--seconds 5] [--levels 1,50,200] [--json out.json]
 
-The scripted endpoint (``scripted/noop``, keyed) and the proxy each run in their own process (so the
-load generator, the proxy and the endpoint do not share one GIL); the load generator is one asyncio
-``httpx.AsyncClient`` in this process. For every concurrency level, ``--requests`` non-streamed and
-``--requests`` streamed chat completions are sent direct and through the proxy (interleaved: direct,
-proxy, direct, proxy per level). Each client of a level has its own proxy cell. Reported per mode:
-latency p50/p99 per call, TTFT (first body byte) p50/p99 for streams, requests/s, and the ratio
-proxy/direct. It is a report: nothing is asserted.
+Three processes: the scripted endpoint (keyed), the proxy (one cell per client, forwarding with the
+key), and the load generator (this process: aiohttp on uvloop). Every measurement is taken twice in
+one run, direct to the endpoint and through the proxy, interleaved, and printed side by side:
+
+* **call latency**: non-streamed ``scripted/noop`` calls, one client, p50 / p99;
+* **streams**: ``scripted/drip-250`` streams (the endpoint pauses 250 ms between chunks, so a stream
+  lasts about 1.5 s, like a short real generation) at each level of concurrent clients: total latency
+  and time to first token (first body byte), p50 / p99;
+* **throughput**: non-streamed calls from each level of closed-loop clients, requests per second. The
+  load comes from ``wrk`` when it is installed (``apt-get install wrk``): a Python load generator
+  would take as much of this machine's two cores as the proxy it measures. Without wrk the aiohttp
+  clients are used and the line says so.
+
+"Added" is proxy minus direct of the same percentile. The targets (added p50 < 1 ms, added p99 <
+5 ms at 200 concurrent streams, >= 2,000 requests/s through the proxy) are printed with the verdict;
+nothing is asserted.
 """
 
 from __future__ import annotations
@@ -19,23 +28,39 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-_REPO = Path(__file__).resolve().parent.parent
-if str(_REPO) not in sys.path:
-    sys.path.insert(0, str(_REPO))
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
+import aiohttp  # noqa: E402
 
 KEY = "sk-bench-real-key"
-TASKS = _REPO / "tests" / "cab_workers" / "endpoint" / "fixtures" / "tasks"
+TASKS = REPO / "tests" / "cab_workers" / "endpoint" / "fixtures" / "tasks"
+
+
+STREAM_MODEL = "scripted/drip-250"
+
+
+def _quiet() -> None:
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
 
 
 def _endpoint(out: Any, stop: Any) -> None:
+    _quiet()
     from cab_workers.endpoint import ScriptedEndpoint
 
     with ScriptedEndpoint(TASKS, api_key=KEY) as ep:
@@ -44,114 +69,219 @@ def _endpoint(out: Any, stop: Any) -> None:
 
 
 def _proxy(upstream_url: str, cells: int, out: Any, stop: Any) -> None:
-    import logging
-
-    import structlog
-
+    _quiet()
     from cab_workers.proxy import ModelProxy, Upstream
 
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     with ModelProxy() as proxy:
         grants = [proxy.open_cell(f"bench/{i}", Upstream(upstream_url, KEY)) for i in range(cells)]
         out.put((proxy.url, [g.token for g in grants]))
         stop.wait()
 
 
-def _quiet_endpoint(out: Any, stop: Any) -> None:
-    import logging
-
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    _endpoint(out, stop)
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def _one(client: httpx.AsyncClient, url: str, token: str, stream: bool, i: int) -> tuple[float, float]:
-    body = {"model": "scripted/noop", "stream": stream, "messages": [{"role": "user", "content": f"hi {i}"}]}
-    headers = {"Authorization": f"Bearer {token}"}
+async def _one(session: aiohttp.ClientSession, url: str, token: str, model: str, stream: bool, i: int):
+    body: dict[str, Any] = {
+        "model": model,
+        "stream": stream,
+        "messages": [{"role": "user", "content": f"hi {i}"}],
+    }
+    if stream:  # as agents do; else the proxy would add it and the stream would carry one more event
+        body["stream_options"] = {"include_usage": True}
     t0 = time.perf_counter()
     ttft = None
-    async with client.stream("POST", f"{url}/chat/completions", json=body, headers=headers) as resp:
-        async for _ in resp.aiter_raw():
+    async with session.post(
+        f"{url}/chat/completions", json=body, headers={"Authorization": f"Bearer {token}"}
+    ) as resp:
+        async for _ in resp.content.iter_any():
             ttft = ttft or time.perf_counter() - t0
-        if resp.status_code != 200:
-            raise RuntimeError(f"bench call failed: {resp.status_code}")
-    return (time.perf_counter() - t0) * 1000, (ttft or 0) * 1000
+        if resp.status != 200:
+            raise RuntimeError(f"bench call failed: HTTP {resp.status}")
+    return (time.perf_counter() - t0) * 1000, (ttft or 0.0) * 1000
 
 
-async def _level(url: str, tokens: list[str], clients: int, total: int, stream: bool) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+async def _run(
+    url: str, tokens: list[str], clients: int, model: str, stream: bool, seconds: float, calls: int | None
+) -> dict[str, float]:
+    """``clients`` closed-loop clients for ``seconds`` (or ``calls`` calls in all)."""
     lat: list[float] = []
     ttft: list[float] = []
-    next_i = iter(range(total))
+    counter = iter(range(calls) if calls else range(10**9))
+    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as s:
+        for w in range(clients):  # one warm connection per client
+            await _one(s, url, tokens[w % len(tokens)], "scripted/noop", False, -1)
+        deadline = time.perf_counter() + seconds
 
-    async def worker(w: int, client: httpx.AsyncClient) -> None:
-        for i in next_i:
-            a, b = await _one(client, url, tokens[w % len(tokens)], stream, i)
-            lat.append(a)
-            ttft.append(b)
+        async def client(w: int) -> None:
+            for i in counter:
+                if not calls and time.perf_counter() > deadline:
+                    return
+                a, b = await _one(s, url, tokens[w % len(tokens)], model, stream, i)
+                lat.append(a)
+                ttft.append(b)
 
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        await _one(client, url, tokens[0], stream, -1)  # warm the connection pool
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(w, client) for w in range(clients)))
+        await asyncio.gather(*(client(w) for w in range(clients)))
         wall = time.perf_counter() - t0
-    q = statistics.quantiles(lat, n=100)
-    out = {"p50_ms": q[49], "p99_ms": q[98], "rps": total / wall}
-    if stream:
-        tq = statistics.quantiles(ttft, n=100)
-        out |= {"ttft_p50_ms": tq[49], "ttft_p99_ms": tq[98]}
-    return out
+    return {
+        "calls": len(lat),
+        "p50_ms": pct(lat, 50),
+        "p99_ms": pct(lat, 99),
+        "ttft_p50_ms": pct(ttft, 50),
+        "ttft_p99_ms": pct(ttft, 99),
+        "rps": len(lat) / wall,
+    }
+
+
+def _pair(direct_url: str, proxy_url: str, tokens: list[str], **kw: Any) -> dict[str, dict[str, float]]:
+    import uvloop
+
+    direct = uvloop.run(_run(direct_url, [KEY], **kw))
+    via = uvloop.run(_run(proxy_url, tokens, **kw))
+    return {"direct": direct, "proxy": via}
+
+
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"model":"scripted/noop","messages":[{"role":"user","content":"hi"}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+"""
+
+
+def _wrk(url: str, token: str, clients: int, seconds: float) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_WRK_SCRIPT)
+        script.flush()
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{clients}",
+                f"-d{max(1, round(seconds))}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"{url}/chat/completions",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"BENCH_TOKEN": token, "PATH": "/usr/bin:/bin"},
+        ).stdout
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        raise RuntimeError(f"wrk saw failed calls:\n{out}")
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def latency(q: str) -> float:
+        m = re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * units[m.group(2)] if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return {"rps": float(rps.group(1)) if rps else 0.0, "p50_ms": latency("50"), "p99_ms": latency("99")}
+
+
+def _throughput(direct_url: str, proxy_url: str, tokens: list[str], clients: int, seconds: float):
+    if shutil.which("wrk"):
+        return {
+            "direct": _wrk(direct_url, KEY, clients, seconds),
+            "proxy": _wrk(proxy_url, tokens[0], clients, seconds),
+            "load": "wrk",
+        }
+    row = _pair(
+        direct_url,
+        proxy_url,
+        tokens,
+        clients=clients,
+        model="scripted/noop",
+        stream=False,
+        seconds=seconds,
+        calls=None,
+    )
+    return {**row, "load": "aiohttp (install wrk for a load generator that does not compete)"}
+
+
+def _line(label: str, row: dict[str, dict[str, float]], keys: list[str]) -> str:
+    d, p = row["direct"], row["proxy"]
+    parts = [f"{label:<34}"]
+    for k in keys:
+        if k == "rps":
+            parts.append(f"rps {d[k]:8.1f} -> {p[k]:8.1f} (x{p[k] / d[k]:.2f})")
+        else:
+            parts.append(f"{k[:-3]} {d[k]:7.2f} -> {p[k]:7.2f} ms (+{p[k] - d[k]:.2f})")
+    return " | ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=400, help="calls per level, mode and path")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement and mode")
     parser.add_argument("--levels", default="1,50,200", help="concurrent clients, comma separated")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
     ctx = mp.get_context("spawn")
     stop, q = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_quiet_endpoint, args=(q, stop), daemon=True)]
+    procs = [ctx.Process(target=_endpoint, args=(q, stop), daemon=True)]
     procs[0].start()
     upstream = q.get(timeout=30)
     procs.append(ctx.Process(target=_proxy, args=(upstream, max(levels), q, stop), daemon=True))
     procs[1].start()
     proxy_url, tokens = q.get(timeout=30)
-    results: list[dict[str, Any]] = []
+    results: dict[str, Any] = {"levels": levels, "cpus": mp.cpu_count()}
+    s = args.seconds
     try:
-        for clients in levels:
-            total = max(args.requests, clients)
-            for stream in (False, True):
-                direct = asyncio.run(_level(upstream, [KEY], clients, total, stream))
-                via = asyncio.run(_level(proxy_url, tokens, clients, total, stream))
-                results.append({"clients": clients, "stream": stream, "direct": direct, "proxy": via})
-                _print(results[-1])
+        print(f"proxy benchmark on {mp.cpu_count()} CPUs, {s:g} s per measurement and mode", flush=True)
+        row = _pair(
+            upstream, proxy_url, tokens, clients=1, model="scripted/noop", stream=False, seconds=s, calls=None
+        )
+        results["latency_1_client"] = row
+        print(_line("call latency, 1 client", row, ["p50_ms", "p99_ms"]), flush=True)
+        results["streams"] = {}
+        for n in levels:
+            row = _pair(
+                upstream, proxy_url, tokens, clients=n, model=STREAM_MODEL, stream=True, seconds=s, calls=None
+            )
+            results["streams"][n] = row
+            print(
+                _line(f"drip streams, {n} clients", row, ["p50_ms", "p99_ms", "ttft_p50_ms", "ttft_p99_ms"]),
+                flush=True,
+            )
+        results["throughput"] = {}
+        for n in levels:
+            row = _throughput(upstream, proxy_url, tokens, n, s)
+            results["throughput"][n] = row
+            print(
+                _line(f"throughput, {n} clients ({row['load'].split()[0]})", row, ["rps", "p50_ms"]),
+                flush=True,
+            )
     finally:
         stop.set()
         for p in procs:
             p.join(10)
+    _verdict(results, levels)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
 
-def _print(row: dict[str, Any]) -> None:
-    d, p = row["direct"], row["proxy"]
-    mode = "stream" if row["stream"] else "plain "
-    line = (
-        f"clients={row['clients']:>3} {mode} | p50 {d['p50_ms']:7.2f} -> {p['p50_ms']:7.2f} ms "
-        f"(+{p['p50_ms'] - d['p50_ms']:.2f}, x{p['p50_ms'] / d['p50_ms']:.2f}) | "
-        f"p99 {d['p99_ms']:7.2f} -> {p['p99_ms']:7.2f} ms (x{p['p99_ms'] / d['p99_ms']:.2f}) | "
-        f"rps {d['rps']:7.1f} -> {p['rps']:7.1f} (x{p['rps'] / d['rps']:.2f})"
-    )
-    if row["stream"]:
-        line += f" | ttft p50 {d['ttft_p50_ms']:.2f} -> {p['ttft_p50_ms']:.2f} ms"
-        line += f" p99 {d['ttft_p99_ms']:.2f} -> {p['ttft_p99_ms']:.2f} ms"
-    print(line, flush=True)
+def _verdict(results: dict[str, Any], levels: list[int]) -> None:
+    lat = results["latency_1_client"]
+    added_p50 = lat["proxy"]["p50_ms"] - lat["direct"]["p50_ms"]
+    top = results["streams"][max(levels)]
+    added_p99 = top["proxy"]["p99_ms"] - top["direct"]["p99_ms"]
+    best_rps = max(r["proxy"]["rps"] for r in results["throughput"].values())
+    print("\ntargets:")
+    for name, value, ok in (
+        ("added p50 per call < 1 ms", f"{added_p50:.2f} ms", added_p50 < 1),
+        (f"added p99 at {max(levels)} concurrent streams < 5 ms", f"{added_p99:.2f} ms", added_p99 < 5),
+        (">= 2,000 requests/s through the proxy", f"{best_rps:.0f}/s", best_rps >= 2000),
+    ):
+        print(f"  {'met ' if ok else 'MISS'}  {name:<48} {value}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -42,6 +42,7 @@ def submit(
     store: StoreOpt = None,
 ) -> None:
     """Validate and record a sweep, wake the dispatcher, and return at once with the sweep id."""
+    from cab_core.pricing import PriceTable
     from cab_scheduler.catalog import TaskCatalog
     from cab_scheduler.submit import submit as do_submit
     from cab_workers.adapters import ADAPTERS
@@ -57,6 +58,7 @@ def submit(
             client=client,
             broker_url=url,
             visibility_timeout_s=settings.visibility_timeout_s,
+            prices=PriceTable.load(settings.price_table),
             slack_s=settings.visibility_slack_s,
         )
     except CabError as e:
@@ -190,6 +192,8 @@ def _status_table(status) -> Table:  # noqa: ANN001 - cab_scheduler.status.Sweep
         )
     eta = "-" if status.eta_s is None else f"{status.eta_s:,.0f} s"
     table.caption = f"ETA {eta}"
+    if status.budget_spent:
+        table.caption = f"[yellow]stopped: {status.budget_spent}; queued cells will not start[/]"
     return table
 
 

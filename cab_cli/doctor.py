@@ -76,6 +76,39 @@ def _store(settings: Settings) -> Check:
         return Check("result store", False, str(e), "check CAB_STORE_URL (default: SQLite under CAB_HOME)")
 
 
+def _egress(settings: Settings) -> Check:
+    from cab_workers import egress
+
+    if not settings.egress_lock:
+        return Check(
+            "egress lock",
+            False,
+            "off (CAB_EGRESS_LOCK=0): agents can reach every port this host listens on",
+            "unset CAB_EGRESS_LOCK and run workers as root",
+        )
+    why = egress.available()
+    if why:
+        return Check("egress lock", False, why, "run workers as root with iptables, or set CAB_EGRESS_LOCK=0")
+    return Check("egress lock", True, "root and iptables: agents will reach only the model proxy", "")
+
+
+def _prices(settings: Settings) -> Check:
+    from cab_core.pricing import PriceTable
+
+    try:
+        table = PriceTable.load(settings.price_table)
+    except CabError as e:
+        return Check("price table", False, str(e), "fix the file CAB_PRICE_TABLE names, or unset it")
+    return Check("price table", True, f"version {table.version}, {len(table.models)} entries", "")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     docker_check, sandbox = _docker()
-    return [docker_check, _images(settings, sandbox), _redis(settings), _store(settings)]
+    return [
+        docker_check,
+        _images(settings, sandbox),
+        _egress(settings),
+        _redis(settings),
+        _store(settings),
+        _prices(settings),
+    ]

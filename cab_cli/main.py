@@ -23,7 +23,7 @@ from cab_cli.images_cmd import images_app
 from cab_cli.render import export_jsonl, render_cell, render_results_table
 from cab_cli.tasks_cmd import tasks_app
 from cab_core.errors import CabError
-from cab_core.schema import CellResult, FailureClass
+from cab_core.schema import CellResult, CellSpec, FailureClass
 
 app = typer.Typer(
     name="cab",
@@ -50,11 +50,15 @@ def run(
     from cab_workers.local import LocalHost, plan, run_planned
 
     settings = settings_from_env()
+    skipped: list[str] = []
     try:
         spec = load_sweep(sweep_file)
+        from cab_core.budget import check_prices
+        from cab_core.pricing import PriceTable
         from cab_scheduler.catalog import TaskCatalog
 
         cells = expand(spec, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS))
+        check_prices(spec, PriceTable.load(settings.price_table))
         store = store_for(settings)
         sweep_plan = plan(cells, store)
         console.print(
@@ -84,8 +88,16 @@ def run(
                     bar.console.print(f"  {status} {r.identity.cell_id}")
                     bar.advance(job)
 
+                def skip(c: CellSpec, why: str) -> None:
+                    if not skipped:
+                        bar.console.print(f"  [yellow]budget:[/] {why}; remaining cells are not started")
+                    skipped.append(c.cell_id)
+                    bar.advance(job)
+
                 try:
-                    run_planned(sweep_plan, host.ctx, store, slots=slots or spec.slots, on_done=done)
+                    run_planned(
+                        sweep_plan, host.ctx, store, slots=slots or spec.slots, on_done=done, on_skip=skip
+                    )
                 except KeyboardInterrupt:
                     err_console.print("interrupted: running cells were stopped and stored; rerun to resume")
                     raise typer.Exit(130) from None
@@ -99,6 +111,12 @@ def run(
         example = (passing or ordered)[0].identity.cell_id
         console.print(f"\nLook at one cell:  [bold]cab show '{example}'[/]", soft_wrap=True)
         console.print(f"All results:       cab results {spec.sweep_id}   |   cab export {spec.sweep_id}")
+    if skipped:
+        spend = store.sweep_spend(spec.sweep_id)
+        console.print(
+            f"[yellow]{len(skipped)} cells not started: the budget is spent[/] ({spend.tokens:,} tokens, "
+            f"${spend.cost_usd:.4f} recorded over {spend.attempts} attempts); raise it and rerun to resume"
+        )
 
 
 @app.command()
@@ -114,6 +132,64 @@ def show(
     if result is None:
         fail(CabError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`"))
     wide_console().print(render_cell(result))
+
+
+@app.command()
+def replay(
+    cell_id: Annotated[str, typer.Argument(help="Cell id of a recorded cell.")],
+    attempt: Annotated[int | None, typer.Option(help="Recorded attempt; default the latest.")] = None,
+) -> None:
+    """Rerun a cell with the proxy answering from its recorded model calls (no endpoint, no key).
+
+    The replay is stored as sweep <sweep>.replay. Exit 1 when a per-axis score differs from the
+    recording (latency is not compared)."""
+    from rich.table import Table
+
+    from cab_scheduler.catalog import TaskCatalog
+    from cab_workers.adapters import ADAPTERS
+    from cab_workers.local import LocalHost
+    from cab_workers.pipeline import run_cell
+    from cab_workers.proxy import ReplayBook
+    from cab_workers.replay import compare, plan_replay
+
+    settings = settings_from_env()
+    try:
+        store = store_for(settings)
+        plan = plan_replay(store, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS), cell_id, attempt)
+        if plan.prompt_changed:
+            err_console.print("warning: the task's prompt changed since this cell was recorded")
+        console.print(
+            f"replaying [bold]{cell_id}[/] attempt {plan.recorded.identity.attempt}: "
+            f"{len(plan.exchanges)} recorded answers, no endpoint"
+        )
+        next_attempt = store.next_attempt(plan.cell.cell_id)
+        replays = {plan.cell.cell_id: ReplayBook(plan.exchanges)}
+        with LocalHost(settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), replays=replays) as host:
+            assert host.ctx is not None
+            with console.status("running the replay"):
+                replayed = run_cell(plan.cell, host.ctx, attempt=next_attempt, sink=store.upsert_result)
+    except CabError as e:
+        fail(e)
+    rows = compare(plan.recorded, replayed)
+    table = Table(title=f"{cell_id} recorded vs replayed")
+    for col in ("axis", "recorded", "replayed", ""):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            row.axis,
+            str(row.recorded),
+            str(row.replayed),
+            "[green]same[/]" if row.same else "[red]DIFFERS[/]",
+        )
+    wide_console().print(table)
+    matched = [c.replay for c in replayed.model_calls]
+    console.print(
+        f"calls: {matched.count('hash')} matched by request hash, {matched.count('order')} by position; "
+        f"failure: {replayed.failure.failure_class.value} {replayed.failure.reason}".rstrip()
+    )
+    console.print(f"stored as [bold]cab show '{replayed.identity.cell_id}'[/]", soft_wrap=True)
+    if not all(r.same for r in rows):
+        raise typer.Exit(1)
 
 
 @app.command()

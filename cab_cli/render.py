@@ -110,8 +110,19 @@ def _tokens_line(result: CellResult) -> str:
     calls = f" · {n} calls" if n else ""
     return (
         f"{total:,} (prompt {_or_unknown(prompt, '{:,}')} · completion {_or_unknown(completion, '{:,}')}"
-        f"{calls} · source {source})"
+        f"{calls} · source {source}) · cost {_cost(result)}"
     )
+
+
+def _cost(result: CellResult) -> str:
+    tokens = result.axes.tokens if result.axes else None
+    if tokens is not None and tokens.cost_usd is not None:
+        return f"${tokens.cost_usd:.6f} (prices {tokens.price_table})"
+    if tokens is None or tokens.price_table is None:
+        return "unknown (not priced)"
+    if tokens.total_tokens is None:
+        return "unknown (tokens unknown)"
+    return f"unknown (no price for a model of these calls in {tokens.price_table})"
 
 
 def _tokens_per_correct(result: CellResult) -> str:
@@ -194,22 +205,35 @@ def _calls(result: CellResult) -> RenderableType:
     if not result.model_calls:
         return Text("No model calls were recorded for this run.", style="italic")
     table = Table(header_style="bold", expand=True)
-    for head in ("#", "Timestamp", "Request hash", "Prompt", "Completion", "Latency", "Finish", "Status"):
+    heads = ("#", "Timestamp", "Path", "Request hash", "Prompt", "Completion", "Cached", "Reasoning")
+    for head in (*heads, "Latency", "TTFT", "Finish", "Status", "Try", "Note"):
         table.add_column(head, overflow="fold")
     for c in result.model_calls:
         est = "~" if c.estimated else ""
+        notes = [
+            *([redact(c.error)] if c.error else []),
+            *([f"waited {c.queued_ms:.0f} ms for an endpoint slot"] if c.queued_ms else []),
+            *([f"replayed ({c.replay})"] if c.replay else []),
+            *(["~ estimated (no usage reported)"] if c.estimated else []),
+        ]
         table.add_row(
             *(
                 Text(v)
                 for v in (
                     str(c.seq),
                     _iso(c.timestamp),
+                    (c.endpoint_path or "").removeprefix("/v1/") + (" (stream)" if c.stream else ""),
                     c.request_hash[:16] + "…",
                     _or_unknown(c.prompt_tokens, est + "{:,}"),
                     _or_unknown(c.completion_tokens, est + "{:,}"),
+                    "–" if c.cached_tokens is None else f"{c.cached_tokens:,}",  # optional: not reported
+                    "–" if c.reasoning_tokens is None else f"{c.reasoning_tokens:,}",
                     _or_unknown(c.latency_ms, "{:.0f} ms"),
+                    _or_unknown(c.ttft_ms, "{:.0f} ms"),
                     _or_unknown(c.finish_reason),
                     _or_unknown(c.http_status),
+                    str(c.upstream_attempt),
+                    "; ".join(notes),
                 )
             )
         )

@@ -5,6 +5,7 @@ cab:fence:{cell_id}          int                  monotonically increasing fenci
 cab:attempts:{cell_id}       int                  deliveries that started the cell (poison cap)
 cab:queued:{sweep_id}        set of cell ids      enqueued and not yet started (reconciler, status)
 cab:cancel:{sweep_id}        "1"                  the sweep was cancelled
+cab:budget:{sweep_id}        reason               the sweep's budget is spent: no cell starts any more
 cab:sem:{name}               zset member->expiry  cross-host semaphore (per-model concurrency cap)
 cab:dispatch:{sweep_id}      "1"                  a dispatcher owns this sweep's fan-out (lock)
 cab:sweeps                   set of sweep ids     sweeps with cells not yet final (reconciler)
@@ -33,6 +34,10 @@ def queued(sweep_id: str) -> str:
 
 def cancel(sweep_id: str) -> str:
     return f"{PREFIX}:cancel:{sweep_id}"
+
+
+def budget(sweep_id: str) -> str:
+    return f"{PREFIX}:budget:{sweep_id}"
 
 
 def semaphore(name: str) -> str:

@@ -10,7 +10,8 @@ Per-axis blocks keep the key names of the published cell pages (``pass``, ``stdo
     CellResult    everything one attempt of a cell produced: identity, timing, axes, spans, calls
       PassRateAxis / TokensAxis / LatencyAxis / BlastRadiusAxis / RefusalAxis / IntegrityAxis / CompositeAxis
     Span          one traced phase of the cell pipeline
-    ModelCall     one model request as seen by the recorder (agent report today, proxy later)
+    ModelCall     one model request as seen by the recorder (the proxy, or the agent's own report)
+    Exchange      the request and response bytes of one call, for replay
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ class Resources(_Record):
     cpus: float = Field(1.0, gt=0, description="CPU quota in cores.")
     memory_mb: int = Field(2048, ge=64, description="Memory limit in MiB (swap included).")
     pids: int = Field(512, ge=16, description="Maximum number of processes in the container.")
+    disk_mb: int = Field(
+        2048,
+        ge=16,
+        description="Disk the agent's writable mounts (/work, /cab-out) may use; over it the "
+        "container is killed and the cell fails as the agent's.",
+    )
+    output_mb: int = Field(
+        256, ge=1, description="Output (stdout + stderr) after which the agent container is killed."
+    )
+    tmpfs_mb: int = Field(
+        512, ge=16, description="Size of each in-memory scratch folder (/tmp, $HOME); counts toward memory."
+    )
     gpus: int = Field(0, ge=0, description="GPUs the cell needs; 0 means a CPU host is enough.")
     gpu_type: str | None = Field(
         None, description="Short GPU model the cell needs (h100, a100, ...); None: any GPU."
@@ -134,6 +147,25 @@ class TaskSpec(_Record):
         return v
 
 
+class Budget(_Record):
+    """Spend after which a sweep's remaining cells are not started (cells running then finish)."""
+
+    max_tokens: int | None = Field(
+        None, ge=1, description="Recorded tokens (prompt + completion), all attempts."
+    )
+    max_cost_usd: float | None = Field(
+        None,
+        gt=0,
+        description="Recorded cost under the price table, all attempts; every model needs a price.",
+    )
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> Budget:
+        if self.max_tokens is None and self.max_cost_usd is None:
+            raise ValueError("a budget needs max_tokens or max_cost_usd")
+        return self
+
+
 class SweepSpec(_Record):
     """A sweep as a user writes it in YAML."""
 
@@ -156,12 +188,19 @@ class SweepSpec(_Record):
     model_concurrency: int | None = Field(
         None, ge=1, description="Most cells of one model running at once across all worker hosts."
     )
+    endpoint_concurrency: int | None = Field(
+        None,
+        ge=1,
+        description="Most model calls in flight to the endpoint at once, across all worker hosts (each "
+        "host's proxy takes a slot per call; the rest wait).",
+    )
     requires: dict[str, str] = Field(
         default_factory=dict,
         description="Task glob -> capability tag its cells need (cpu, gpu, gpu.h100, or a custom tag like "
         "cpu.large); first match wins; unmatched tasks use their own resources.",
     )
     timeouts: Timeouts | None = Field(None, description="Overrides every task's timeouts when set.")
+    budget: Budget | None = Field(None, description="Stop starting cells once recorded spend passes it.")
 
     @field_validator("sweep_id")
     @classmethod
@@ -208,6 +247,12 @@ class CellSpec(_Record):
     endpoint: str = "scripted"
     api_key_env: str | None = None
     model_concurrency: int | None = Field(None, description="The sweep's per-model cap, carried along.")
+    endpoint_concurrency: int | None = Field(
+        None, description="The sweep's per-endpoint call cap, carried along."
+    )
+    budget: Budget | None = Field(
+        None, description="The sweep's budget, carried along (checked before a start)."
+    )
     requires: str | None = Field(None, description="Capability tag set by the sweep; overrides the task's.")
 
     @property
@@ -286,6 +331,10 @@ class TokensAxis(_Record):
     )
     pass_used_for_division: int
     source: TokenSource = TokenSource.none
+    cost_usd: float | None = Field(
+        None, description="What the calls cost under ``price_table``; None when a price or count is unknown."
+    )
+    price_table: str | None = Field(None, description="Version of the price table the cost comes from.")
 
 
 class LatencyAxis(_Record):
@@ -400,6 +449,32 @@ class ModelCall(_Record):
         1, ge=1, description="1 for the first try; retries of 429/5xx/resets count up."
     )
     error: str | None = Field(None, description="Transport or upstream error of this try (retried or final).")
+    queued_ms: float | None = Field(
+        None, description="Time the call waited for a slot of the endpoint's concurrency cap."
+    )
+    replay: Literal["hash", "order"] | None = Field(
+        None,
+        description="Set when the answer came from a recorded cell (``cab replay``): matched by request "
+        "hash, or by position when the agent's request differed from the recorded one.",
+    )
+
+
+class Exchange(_Record):
+    """The bytes of one model call as the agent saw them: what ``cab replay`` answers from.
+
+    Only the try whose answer reached the agent is kept (retried upstream faults are not). Stored in
+    their own table, compressed, never inside the ``CellResult`` JSON.
+    """
+
+    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
+
+    seq: int = Field(ge=0, description="``ModelCall.seq`` of the try whose answer the agent got.")
+    request_hash: str
+    endpoint_path: str = Field(description="e.g. /v1/chat/completions")
+    http_status: int
+    content_type: str = ""
+    request_body: bytes = b""
+    response_body: bytes = Field(b"", description="As relayed (an SSE stream is kept whole, events intact).")
 
 
 class RunIdentity(_Record):
@@ -442,6 +517,13 @@ class CellResult(_Record):
     axes: Axes | None = Field(None, description="None only when the cell failed before it could be scored.")
     spans: list[Span] = Field(default_factory=list)
     model_calls: list[ModelCall] = Field(default_factory=list)
+    exchanges: list[Exchange] = Field(
+        default_factory=list,
+        exclude=True,
+        repr=False,
+        description="Bytes of the calls, for replay. Written with the result in the same transaction but "
+        "to their own table; not part of the record JSON (``ResultStore.exchanges`` reads them).",
+    )
     digests: Digests | None = None
     recording_path: str | None = Field(
         None, description="asciicast v2 of the agent's terminal, under CAB_HOME."

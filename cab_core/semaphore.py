@@ -43,7 +43,7 @@ if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 """
 
 # KEYS[1] = zset, ARGV = holder, limit, lease_ms. Returns 1 when the holder has (or already had) a slot.
-_ACQUIRE = (
+ACQUIRE_LUA = (  # also used by the model proxy's async endpoint cap (cab_workers.proxy.limits)
     _PRUNE
     + """
 local lease_ms = tonumber(ARGV[3])
@@ -59,7 +59,7 @@ return 0
 )
 
 # KEYS[1] = zset, ARGV = holder, lease_ms. Returns 1 when the lease was extended, 0 when it was lost.
-_RENEW = (
+RENEW_LUA = (
     _PRUNE
     + """
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
@@ -106,8 +106,8 @@ class RedisSemaphore:
         self.key = keys.semaphore(name)
         self._client = client
         self._lease_ms = max(1, round(lease_s * 1000))
-        self._acquire = client.register_script(_ACQUIRE)
-        self._renew = client.register_script(_RENEW)
+        self._acquire = client.register_script(ACQUIRE_LUA)
+        self._renew = client.register_script(RENEW_LUA)
         self._holders = client.register_script(_HOLDERS)
 
     def try_acquire(self, holder: str) -> bool:

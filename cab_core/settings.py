@@ -41,6 +41,15 @@ class Settings(BaseSettings):
         10, ge=1, description="How often kombu looks for unacknowledged messages past the visibility timeout."
     )
     image_prefix: str = Field("cab", description="Repository prefix of the images cab builds.")
+    price_table: Path | None = Field(
+        None,
+        description="Price table (YAML, the shipped cab_core/prices.yaml format); default the shipped one.",
+    )
+    egress_lock: bool = Field(
+        True,
+        description="Firewall the agents' network so the model proxy is the only address an agent reaches "
+        "(needs root and iptables); off only for hosts where that cannot be had.",
+    )
 
     @property
     def cab_home(self) -> CabHome:

@@ -26,6 +26,7 @@ import structlog
 from celery import Celery
 
 from cab_core import keys
+from cab_core.budget import exhausted
 from cab_core.schema import CellSpec
 from cab_core.store import ResultStore
 from cab_core.store import planned as plan
@@ -65,6 +66,8 @@ class DispatchReport:
     enqueued: int = 0
     pending: int = 0
     cancelled: bool = False
+    budget_spent: str | None = None
+    """Why the sweep's budget stops its fan-out, when it does."""
     per_queue: dict[str, int] = field(default_factory=dict)
     more: bool = False
     """A queue got a full batch and still had room: call again at once instead of waiting."""
@@ -119,6 +122,12 @@ def dispatch_once(
     report = DispatchReport(sweep_id)
     if client.exists(keys.cancel(sweep_id)):
         report.cancelled = True
+        return report
+    spec = store.sweep(sweep_id)
+    report.budget_spent = exhausted(spec.budget if spec else None, store.sweep_spend(sweep_id))
+    if report.budget_spent:
+        client.set(keys.budget(sweep_id), report.budget_spent)
+        log.warning("sweep_budget_spent", sweep_id=sweep_id, reason=report.budget_spent)
         return report
     publisher = publisher or BatchPublisher(app, TASK_RUN_CELL)
     for tag in plan.pending_queues(store, sweep_id):
@@ -218,7 +227,11 @@ class Dispatcher:
                 publisher=self.publisher,
             )
             reports.append(report)
-            if report.cancelled or (report.pending == 0 and plan.open_count(self.store, sweep_id) == 0):
+            if (
+                report.cancelled
+                or report.budget_spent
+                or (report.pending == 0 and plan.open_count(self.store, sweep_id) == 0)
+            ):
                 self.client.srem(keys.ACTIVE_SWEEPS, sweep_id)
                 log.info("sweep_inactive", sweep_id=sweep_id, cancelled=report.cancelled)
         return reports

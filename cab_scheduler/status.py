@@ -37,6 +37,8 @@ class SweepStatus:
     groups: list[GroupStatus]
     cancelled: bool
     eta_s: float | None
+    budget_spent: str | None = None
+    """Set when the sweep's budget stopped it: queued cells will not start."""
 
     @property
     def total(self) -> GroupStatus:
@@ -51,7 +53,7 @@ class SweepStatus:
     @property
     def finished(self) -> bool:
         t = self.total
-        return t.done == t.planned or (self.cancelled and t.running == 0)
+        return t.done == t.planned or ((self.cancelled or bool(self.budget_spent)) and t.running == 0)
 
 
 def sweep_status(store: ResultStore, client: redis.Redis, sweep_id: str) -> SweepStatus | None:
@@ -85,6 +87,7 @@ def sweep_status(store: ResultStore, client: redis.Redis, sweep_id: str) -> Swee
         sorted(groups.values(), key=lambda g: (g.tui, g.model)),
         bool(client.exists(keys.cancel(sweep_id))),
         None,
+        (client.get(keys.budget(sweep_id)) or b"").decode() or None,
     )
     status.eta_s = _eta(store, sweep_id, status)
     return status

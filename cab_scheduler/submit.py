@@ -13,7 +13,9 @@ from pathlib import Path
 import redis
 
 from cab_core import keys
+from cab_core.budget import check_prices
 from cab_core.errors import ConfigError, InfraError, SweepError
+from cab_core.pricing import PriceTable
 from cab_core.schema import CellSpec, SweepSpec
 from cab_core.store import ResultStore
 from cab_core.store import planned as plan
@@ -66,18 +68,21 @@ def submit(
     client: redis.Redis,
     broker_url: str,
     visibility_timeout_s: int,
+    prices: PriceTable | None = None,
     slack_s: int = SLACK_S,
 ) -> Submitted:
-    """Validate and record a sweep, then ask the dispatcher to fan it out."""
+    """Validate and record a sweep, then ask the dispatcher to fan it out (``prices``: the shipped
+    table when None; a cost budget needs a price for every model)."""
     spec: SweepSpec = load_sweep(sweep_file)
     cells = expand(spec, catalog, known_tuis)
     if not cells:
         raise ConfigError(f"{sweep_file}: the sweep expands to no cells")
+    check_prices(spec, prices or PriceTable.load())
     check_budgets(cells, visibility_timeout_s, slack_s)
     ping_broker(client, broker_url)
     store.create_schema()
     plan.record_plan(store, spec, cells)
-    client.delete(keys.cancel(spec.sweep_id))
+    client.delete(keys.cancel(spec.sweep_id), keys.budget(spec.sweep_id))
     client.sadd(keys.ACTIVE_SWEEPS, spec.sweep_id)
     client.publish(WAKE_CHANNEL, spec.sweep_id)
     queues: dict[str, int] = {}

@@ -73,6 +73,8 @@ def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list
                             endpoint=spec.endpoint,
                             api_key_env=spec.api_key_env,
                             model_concurrency=spec.model_concurrency,
+                            endpoint_concurrency=spec.endpoint_concurrency,
+                            budget=spec.budget,
                             requires=_required_tag(spec, task.task_id),
                         )
                     )

@@ -2,7 +2,8 @@
 
 A checkpoint is the work dir after the agent (tar.gz, top-level ``.git`` included so the snapshot
 stays comparable) plus JSON: the pre-run manifest, the agent container's outcome and the adapter's
-report. ``CheckpointPort`` is what the pipeline needs; ``cab_core.store.checkpoints`` implements it.
+report, plus the bytes of the model calls (for replay). ``CheckpointPort`` is what the pipeline
+needs; ``cab_core.store.checkpoints`` implements it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from cab_core.schema import ModelCall
+from cab_core.schema import Exchange, ModelCall
 from cab_workers.adapters.base import AgentReport
 from cab_workers.sandbox import ContainerRun
 
@@ -43,9 +44,14 @@ def _ts(value: datetime | None) -> str | None:
 
 
 def meta(
-    before: dict[str, str], before_git: list[str], run: ContainerRun, report: AgentReport
+    before: dict[str, str],
+    before_git: list[str],
+    run: ContainerRun,
+    report: AgentReport,
+    exchanges: list[Exchange],
 ) -> dict[str, Any]:
     return {
+        "exchanges": [e.model_dump(mode="json") for e in exchanges],
         "before": before,
         "before_git": before_git,
         "run": {
@@ -70,7 +76,9 @@ def meta(
     }
 
 
-def restore(data: dict[str, Any]) -> tuple[dict[str, str], list[str], ContainerRun, AgentReport]:
+def restore(
+    data: dict[str, Any],
+) -> tuple[dict[str, str], list[str], ContainerRun, AgentReport, list[Exchange]]:
     r = dict(data["run"])
     for key in ("started_at", "finished_at"):
         r[key] = datetime.fromisoformat(r[key]) if r[key] else None
@@ -81,4 +89,5 @@ def restore(data: dict[str, Any]) -> tuple[dict[str, str], list[str], ContainerR
         handshake_failed=rep["handshake_failed"],
         detail=rep["detail"],
     )
-    return dict(data["before"]), list(data["before_git"]), ContainerRun(**r), report
+    exchanges = [Exchange.model_validate(e) for e in data.get("exchanges", [])]
+    return dict(data["before"]), list(data["before_git"]), ContainerRun(**r), report, exchanges

@@ -11,23 +11,27 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 import structlog
 
+from cab_core.budget import exhausted
 from cab_core.errors import ConfigError
+from cab_core.pricing import PriceTable
 from cab_core.schema import CellResult, CellSpec
 from cab_core.settings import Settings
 from cab_core.store import ResultStore
 from cab_scheduler.catalog import TaskCatalog
+from cab_workers.egress import EgressLock
 from cab_workers.endpoint import ScriptedEndpoint
 from cab_workers.images import ImageBuilder
-from cab_workers.pipeline import HostContext, ModelSession, run_cell
-from cab_workers.proxy import ModelProxy, Upstream
-from cab_workers.sandbox import Sandbox
+from cab_workers.pipeline import HostContext, ModelSession, SessionRecord, run_cell
+from cab_workers.proxy import ModelProxy, ReplayBook, Upstream
+from cab_workers.replay import REPLAY_ENDPOINT
+from cab_workers.sandbox import AgentNetwork, Sandbox
 
 log = structlog.get_logger(__name__)
 
@@ -44,13 +48,23 @@ class LocalHost:
         *,
         progress: Callable[[str], None] = lambda _: None,
         keep_workdirs: bool = False,
+        redis_url: str | None = None,
+        replays: Mapping[str, ReplayBook] | None = None,
     ) -> None:
+        """``redis_url``: share endpoint concurrency caps with every host on that Redis (distributed).
+        ``replays``: cell id -> the recorded answers its ``endpoint: replay`` calls get (``cab replay``)."""
         self.settings = settings
+        self.redis_url = redis_url
+        self.replays = dict(replays or {})
         self.progress = progress
         self.keep_workdirs = keep_workdirs
         self._stack = ExitStack()
         self.ctx: HostContext | None = None
         self.sandbox: Sandbox | None = None
+        self.network: AgentNetwork | None = None
+        """The agents' network (set on enter)."""
+        self.proxy: ModelProxy | None = None
+        """This host's recording proxy (set on enter)."""
 
     def __enter__(self) -> LocalHost:
         home = self.settings.cab_home.ensure()
@@ -62,33 +76,48 @@ class LocalHost:
             ca_bundle=self.settings.ca_bundle,
         )
         refs = {ref.name: ref.tag for ref in builder.ensure(progress=self.progress)}
-        gateway = sandbox.ensure_network(AGENT_NETWORK, internal=True)
+        self.network = network = sandbox.ensure_network(AGENT_NETWORK, internal=True)
+        gateway = network.gateway
         # The scripted endpoint listens on loopback behind a key, like a real endpoint: only the proxy
         # (on the agents' gateway, their one reachable address) holds the key and can reach it.
         scripted_key = f"cab-scripted-{secrets.token_urlsafe(24)}"
         endpoint = self._stack.enter_context(
             ScriptedEndpoint(self.settings.tasks_dir, host="127.0.0.1", port=0, api_key=scripted_key)
         )
-        proxy = self._stack.enter_context(ModelProxy(host=gateway, port=0))
+        self.proxy = proxy = self._stack.enter_context(
+            ModelProxy(host=gateway, port=0, redis_url=self.redis_url)
+        )
+        if self.settings.egress_lock:
+            self._stack.enter_context(EgressLock(network.bridge, gateway, proxy.port))
+        else:
+            log.warning(
+                "egress_lock_off", network=network.name, hint="agents can reach every port of this host"
+            )
         catalog = TaskCatalog(self.settings.tasks_dir)
 
         def upstream_for(cell: CellSpec) -> Upstream:
+            cap = cell.endpoint_concurrency
             if cell.endpoint == "scripted":
-                return Upstream(base_url=endpoint.url, api_key=scripted_key)
+                return Upstream(base_url=endpoint.url, api_key=scripted_key, concurrency=cap)
+            if cell.endpoint == REPLAY_ENDPOINT:
+                if cell.cell_id not in self.replays:
+                    raise ConfigError(f"{cell.cell_id} asks for a replay this host was not given")
+                return Upstream(base_url="replay:", replay=self.replays[cell.cell_id])
             key = os.environ.get(cell.api_key_env) if cell.api_key_env else None
             if cell.api_key_env and not key:
                 raise ConfigError(
                     f"{cell.api_key_env} is not set on this host; export the endpoint key there"
                 )
-            return Upstream(base_url=cell.endpoint.rstrip("/"), api_key=key)
+            return Upstream(base_url=cell.endpoint.rstrip("/"), api_key=key, concurrency=cap)
 
         def open_model(cell: CellSpec) -> ModelSession:
             grant = proxy.open_cell(cell.cell_id, upstream_for(cell))
-            return ModelSession(
-                grant.base_url(gateway),
-                grant.token,
-                lambda: (proxy.close_cell(grant.token), grant.record.infra_failure),
-            )
+
+            def close() -> SessionRecord:
+                calls = proxy.close_cell(grant.token)
+                return SessionRecord(calls, grant.record.exchanges, grant.record.infra_failure)
+
+            return ModelSession(grant.base_url(gateway), grant.token, close)
 
         def agent_image(name: str) -> str:
             return refs.get(name) or builder.ensure([name], progress=self.progress)[-1].tag
@@ -103,6 +132,7 @@ class LocalHost:
             network=AGENT_NETWORK,
             host=socket.gethostname(),
             keep_workdirs=self.keep_workdirs,
+            prices=PriceTable.load(self.settings.price_table),
         )
         return self
 
@@ -135,19 +165,29 @@ def run_planned(
     *,
     slots: int,
     on_done: Callable[[CellResult], None] = lambda _: None,
+    on_skip: Callable[[CellSpec, str], None] = lambda _c, _why: None,
 ) -> list[CellResult]:
-    """Run the planned cells with ``slots`` at once; each result is stored as soon as it exists."""
+    """Run the planned cells with ``slots`` at once; each result is stored as soon as it exists.
+
+    Before a cell starts, its sweep's budget is checked against the store: once it is spent, the
+    remaining cells are handed to ``on_skip`` with the reason and not run (no result is stored)."""
     results: list[CellResult] = []
     if not sweep_plan.to_run:
         return results
+
+    def start(cell: CellSpec, attempt: int) -> CellResult | str:
+        spent = exhausted(cell.budget, store.sweep_spend(cell.sweep_id)) if cell.budget else None
+        return spent or run_cell(cell, ctx, attempt=attempt, sink=store.upsert_result)
+
     with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="cab-cell") as pool:
-        futures = [
-            pool.submit(run_cell, cell, ctx, attempt=attempt, sink=store.upsert_result)
-            for cell, attempt in sweep_plan.to_run
-        ]
+        futures = {pool.submit(start, cell, attempt): cell for cell, attempt in sweep_plan.to_run}
         try:
             for fut in as_completed(futures):
                 result = fut.result()
+                if isinstance(result, str):
+                    log.warning("cell_skipped_budget", cell_id=futures[fut].cell_id, reason=result)
+                    on_skip(futures[fut], result)
+                    continue
                 results.append(result)
                 on_done(result)
         except BaseException:

@@ -37,11 +37,13 @@ from cab_core.paths import (
     TaskPaths,
     safe_name,
 )
+from cab_core.pricing import PriceTable
 from cab_core.schema import (
     Axes,
     CellResult,
     CellSpec,
     Digests,
+    Exchange,
     Failure,
     FailureClass,
     ModelCall,
@@ -50,7 +52,7 @@ from cab_core.schema import (
 )
 from cab_workers import checkpoint, scoring
 from cab_workers.adapters import get_adapter
-from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
+from cab_workers.adapters.base import Adapter, AgentLaunch, AgentReport, EndpointWiring
 from cab_workers.checkpoint import CheckpointPort
 from cab_workers.gpus import GpuInfo, GpuSlots, device_request_for
 from cab_workers.recording import AsciicastWriter
@@ -62,19 +64,27 @@ from cab_workers.tracing import Tracer
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class SessionRecord:
+    """What the recording proxy saw of one cell's model access."""
+
+    calls: list[ModelCall]
+    exchanges: list[Exchange]
+    infra_failure: str | None
+    """Set when the endpoint failed the agent (retries spent, replay miss): the cell is infra."""
+
+
 class ModelSession:
     """One cell's access to its model while the agent runs: a base URL and a per-cell token that
-    only the host's recording proxy accepts. ``close`` revokes the token (idempotent) and returns the
-    recorded calls plus an endpoint failure (infra) if the proxy ran out of retries."""
+    only the host's recording proxy accepts. ``close`` revokes the token (idempotent) and returns
+    what the proxy recorded."""
 
-    def __init__(
-        self, base_url: str, token: str, close: Callable[[], tuple[list[ModelCall], str | None]]
-    ) -> None:
+    def __init__(self, base_url: str, token: str, close: Callable[[], SessionRecord]) -> None:
         self.base_url, self.token = base_url, token
         self._close = close
-        self._closed: tuple[list[ModelCall], str | None] | None = None
+        self._closed: SessionRecord | None = None
 
-    def close(self) -> tuple[list[ModelCall], str | None]:
+    def close(self) -> SessionRecord:
         if self._closed is None:
             self._closed = self._close()
         return self._closed
@@ -101,6 +111,8 @@ class HostContext:
     """This host's GPUs, one cell per GPU; None on CPU-only hosts."""
     checkpoints: CheckpointPort | None = None
     """Where the agent's finished state is kept until the cell is stored (distributed mode)."""
+    prices: PriceTable | None = None
+    """Prices the cell's model calls (``TokensAxis.cost_usd``); None records every cost as unknown."""
 
 
 def _sha256(text: str | bytes) -> str:
@@ -128,6 +140,7 @@ def run_cell(
     axes: Axes | None = None
     agent_run: ContainerRun | None = None
     report = AgentReport(model_calls=[], transcript="")
+    exchanges: list[Exchange] = []
     image, image_id = "", None
     recording: Path | None = None
     grade_json = ""
@@ -153,7 +166,7 @@ def run_cell(
             restored = ctx.checkpoints.load(cell.cell_id) if ctx.checkpoints else None
             if restored is not None:  # the agent already ran in an earlier delivery: rescore only
                 checkpoint.unpack(restored[2], paths.work)
-                before, before_git, agent_run, report = checkpoint.restore(restored[1])
+                before, before_git, agent_run, report, exchanges = checkpoint.restore(restored[1])
                 s.attrs["restored_from_attempt"] = restored[0]
             else:
                 _copy_tree(task_paths.workdir, paths.work)
@@ -205,7 +218,7 @@ def run_cell(
                     res = cell.task.resources
                     with _gpus(ctx, res.gpus) as gpus:
                         s.attrs["gpus"] = [g.uuid for g in gpus]
-                        agent_run = _run_agent(ctx, cell, attempt, image, launch, paths, gpus, cast)
+                        agent_run = _run_agent(ctx, cell, attempt, adapter, launch, paths, gpus, cast)
                     s.attrs.update(
                         exit_code=agent_run.exit_code,
                         timed_out=agent_run.timed_out,
@@ -213,22 +226,24 @@ def run_cell(
                         image_digest=agent_run.image_id,
                         oom_killed=agent_run.oom_killed,
                         output_bytes=agent_run.output_bytes,
+                        killed_for=agent_run.killed_for,
                     )
                 report = adapter.report(agent_run.stdout, agent_run.stderr, agent_run.exit_code, paths.out)
-                proxied, endpoint_failure = session.close()
-                if proxied:  # the proxy saw every call: its record wins over the agent's own report
-                    report = dataclasses.replace(report, model_calls=proxied)
+                seen = session.close()
+                exchanges = seen.exchanges
+                if seen.calls:  # the proxy saw every call: its record wins over the agent's own report
+                    report = dataclasses.replace(report, model_calls=seen.calls)
                 run_span.attrs["exit_code"] = agent_run.exit_code
                 failure = _agent_failure(agent_run, report, cell)
-                if endpoint_failure:  # upstream faults are infra, never the agent's
+                if seen.infra_failure:  # upstream faults are infra, never the agent's
                     failure = Failure(
-                        failure_class=FailureClass.infra, reason=f"model endpoint: {endpoint_failure}"[:300]
+                        failure_class=FailureClass.infra, reason=f"model endpoint: {seen.infra_failure}"[:300]
                     )
                 if ctx.checkpoints is not None:
                     run_span.attrs["checkpointed"] = ctx.checkpoints.save(
                         cell.cell_id,
                         attempt,
-                        checkpoint.meta(before, before_git, agent_run, report),
+                        checkpoint.meta(before, before_git, agent_run, report, exchanges),
                         checkpoint.pack(paths.work),
                     )
 
@@ -241,7 +256,12 @@ def run_cell(
             written = read_texts(paths.work, [*change.added, *change.modified])
             test_run = _run_hidden_tests(cell, ctx, paths, task_paths, attempt)
             s.attrs.update(exit_code=test_run.exit_code, timed_out=test_run.timed_out)
-            if test_run.timed_out and failure.failure_class == FailureClass.none:
+            if test_run.killed_for and failure.failure_class == FailureClass.none:
+                failure = Failure(  # the tests ran the agent's code, and that code broke the limit
+                    failure_class=FailureClass.agent,
+                    reason=f"the agent's code under test {test_run.killed_for}",
+                )
+            elif test_run.timed_out and failure.failure_class == FailureClass.none:
                 failure = Failure(
                     failure_class=FailureClass.scorer,
                     reason=f"hidden tests timed out after {cell.task.timeouts.test_s:g}s",
@@ -262,6 +282,8 @@ def run_cell(
                 transcript=report.transcript,
                 written=written,
                 hidden_test_paths=_hidden_test_paths(task_paths),
+                prices=ctx.prices,
+                model=cell.model,
             )
             grade_json = axes.model_dump_json(by_alias=True)
     except CabError as e:
@@ -293,6 +315,7 @@ def run_cell(
             axes=axes,
             spans=tracer.spans,
             model_calls=report.model_calls,
+            exchanges=exchanges,
             digests=Digests(
                 prompt_sha256=_sha256(cell.task.prompt),
                 output_sha256=_sha256(out_text),
@@ -336,7 +359,7 @@ def _run_agent(
     ctx: HostContext,
     cell: CellSpec,
     attempt: int,
-    image: str,
+    adapter: Adapter,
     launch: AgentLaunch,
     paths: CellPaths,
     gpus: list[GpuInfo],
@@ -346,7 +369,7 @@ def _run_agent(
     return ctx.sandbox.run(
         ContainerSpec(
             name=f"cab-{safe_name(cell.cell_id, attempt)}"[:200],
-            image=image,
+            image=launch.image,
             argv=launch.argv,
             deadline_s=cell.task.timeouts.agent_s,
             env=launch.env,
@@ -362,12 +385,20 @@ def _run_agent(
             ),
             labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "agent"),
             device_requests=tuple(device_request_for(g) for g in gpus),
+            read_only_root=adapter.read_only_root,
+            tmpfs=adapter.scratch_dirs,
+            tmpfs_mb=res.tmpfs_mb,
+            disk_limit_mb=res.disk_mb,
+            watch_dirs=(str(paths.work), str(paths.out)),
+            output_limit_bytes=res.output_mb << 20,
         ),
         sink=cast.event,
     )
 
 
 def _agent_failure(run: ContainerRun, report: AgentReport, cell: CellSpec) -> Failure:
+    if run.killed_for:  # the sandbox stopped it for breaking a limit: the agent's doing
+        return Failure(failure_class=FailureClass.agent, reason=f"agent {run.killed_for}"[:300])
     if report.handshake_failed:
         return Failure(failure_class=FailureClass.infra, reason=f"handshake failure: {report.detail}"[:300])
     if run.oom_killed:

@@ -31,6 +31,7 @@ import structlog
 from docker.utils.socket import STDERR, STDOUT, frames_iter  # noqa: TID251
 
 from cab_core.errors import ImageError, SandboxError
+from cab_workers.watchdog import DiskWatchdog
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,21 @@ def _docker_errors(what: str) -> Iterator[None]:
         raise SandboxError(f"{what}: docker engine unreachable: {e}") from e
 
 
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+
+
+@dataclass(frozen=True)
+class AgentNetwork:
+    """The Docker network agent containers join, as the host sees it."""
+
+    name: str
+    gateway: str
+    """The host's address on the network: where the model proxy listens."""
+    bridge: str
+    """The host-side bridge interface (for the egress lock's firewall rules)."""
+
+
 @dataclass(frozen=True)
 class Mount:
     source: str
@@ -93,6 +109,19 @@ class ContainerSpec:
     """Docker device requests in API form (``Driver``, ``DeviceIDs``, ``Capabilities``): one per GPU."""
     output_cap_bytes: int = 8 * 1024 * 1024
     """Bytes of output kept (the tail); the rest is counted and dropped."""
+    output_limit_bytes: int | None = None
+    """Total output after which the container is killed (``killed_for``); None: unlimited."""
+    read_only_root: bool = False
+    """Mount the image's filesystem read-only; only ``tmpfs`` paths and the mounts are writable."""
+    tmpfs: tuple[str, ...] = ()
+    """Writable in-memory folders (owned by ``user``, exec allowed); their pages count toward
+    ``memory_mb``, so the memory limit bounds them too."""
+    tmpfs_mb: int = 512
+    """Size cap of each tmpfs folder."""
+    disk_limit_mb: int | None = None
+    """Disk the ``watch_dirs`` may use together before the container is killed; None: unwatched."""
+    watch_dirs: tuple[str, ...] = ()
+    """Host folders (the writable mounts) the disk watchdog measures."""
 
 
 @dataclass
@@ -112,6 +141,8 @@ class ContainerRun:
     image_id: str | None
     error: str | None = None
     """Set when the container could not be run at all (infra)."""
+    killed_for: str | None = None
+    """Why the sandbox killed the container before its deadline (output flood, disk quota)."""
 
 
 OutputSink = Callable[[float, str, str], None]
@@ -139,6 +170,15 @@ class _TailBuffer:
 
     def text(self) -> str:
         return b"".join(self.chunks).decode("utf-8", errors="replace")
+
+
+def _tmpfs_options(spec: ContainerSpec) -> dict[str, str] | None:
+    """Docker ``tmpfs`` mounts of ``spec``: owned by the container user, exec allowed (builds run there)."""
+    if not spec.tmpfs:
+        return None
+    uid, _, gid = spec.user.partition(":")
+    owner = f",uid={uid},gid={gid or uid}" if uid.isdigit() else ""
+    return {path: f"rw,exec,nosuid,nodev,size={spec.tmpfs_mb}m,mode=0755{owner}" for path in spec.tmpfs}
 
 
 def _parse_ts(value: str | None) -> datetime | None:
@@ -175,23 +215,45 @@ class Sandbox:
         except docker.errors.ImageNotFound:
             return None
 
-    def ensure_network(self, name: str, *, internal: bool) -> str:
-        """Create the network if missing; return its gateway IP (where host services listen)."""
+    def ensure_network(self, name: str, *, internal: bool) -> AgentNetwork:
+        """Create the agents' network if missing: a bridge, ``internal`` (no route out), containers
+        unable to reach each other (``enable_icc=false``). A network of that name made otherwise (by
+        an older cab) is recreated when no container is attached, else refused."""
+        options = {ICC_OPTION: "false"}
         with _docker_errors(f"network {name}"):
             found = self.client.networks.list(names=[name])
-            net = (
-                found[0]
-                if found
-                else self.client.networks.create(
-                    name, driver="bridge", internal=internal, labels={LABEL_MANAGED: "1"}
+            net = found[0] if found else None
+            if net is not None:
+                net.reload()
+                if (
+                    net.attrs.get("Internal") != internal
+                    or (net.attrs.get("Options") or {}).get(ICC_OPTION) != "false"
+                ):
+                    if net.attrs.get("Containers"):
+                        raise SandboxError(
+                            f"network {name} lets containers reach each other or the internet, and "
+                            "containers are attached; stop them and rerun (cab recreates it isolated)"
+                        )
+                    log.warning("sandbox_network_recreated", network=name, reason="not isolated")
+                    net.remove()
+                    net = None
+            if net is None:
+                net = self.client.networks.create(
+                    name, driver="bridge", internal=internal, options=options, labels={LABEL_MANAGED: "1"}
                 )
+                net.reload()
+            gateway = next(
+                (
+                    str(c["Gateway"])
+                    for c in net.attrs.get("IPAM", {}).get("Config") or []
+                    if c.get("Gateway")
+                ),
+                None,
             )
-            net.reload()
-            configs = net.attrs.get("IPAM", {}).get("Config") or []
-            for cfg in configs:
-                if cfg.get("Gateway"):
-                    return str(cfg["Gateway"])
-        raise SandboxError(f"network {name} has no gateway address")
+            bridge = (net.attrs.get("Options") or {}).get(BRIDGE_NAME_OPTION) or f"br-{net.id[:12]}"
+        if gateway is None:
+            raise SandboxError(f"network {name} has no gateway address")
+        return AgentNetwork(name=name, gateway=gateway, bridge=bridge)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -234,6 +296,8 @@ class Sandbox:
                 pids_limit=spec.pids,
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
+                read_only=spec.read_only_root,
+                tmpfs=_tmpfs_options(spec),
                 init=True,
                 log_config=docker.types.LogConfig(type="none"),
                 device_requests=[
@@ -260,30 +324,55 @@ class Sandbox:
             sock = self.client.api.attach_socket(container.id, params={"stdout": 1, "stderr": 1, "stream": 1})
         t0 = time.monotonic()
         buffers = {STDOUT: (out, "stdout"), STDERR: (err, "stderr")}
+        killed_for: list[str] = []
+
+        def kill_for(reason: str) -> None:
+            """Kill the container for breaking a limit; the first reason is the one reported."""
+            if not killed_for:
+                killed_for.append(reason)
+                log.warning("sandbox_limit_kill", container=spec.name, reason=reason)
+                with contextlib.suppress(Exception):
+                    container.kill()
 
         def pump() -> None:
+            limit = spec.output_limit_bytes
             with contextlib.suppress(Exception):
                 for stream_id, data in frames_iter(sock, tty=False):
                     buf, name = buffers.get(stream_id, (out, "stdout"))
                     buf.add(data)
                     if sink is not None and buf.total <= spec.output_cap_bytes:
                         sink(time.monotonic() - t0, name, data.decode("utf-8", errors="replace"))
+                    if limit is not None and out.total + err.total > limit and not killed_for:
+                        kill_for(f"flooded its output (over {limit // (1 << 20)} MiB)")
 
         reader = threading.Thread(target=pump, name=f"attach-{spec.name}", daemon=True)
         reader.start()
-        with _docker_errors(f"starting {spec.name}"):
-            container.start()
-        host_timeout = False
-        exit_code: int | None = None
-        try:
-            status = container.wait(timeout=spec.deadline_s + HOST_GRACE_S)
-            exit_code = int(status.get("StatusCode", -1))
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            host_timeout = True
-            with contextlib.suppress(Exception):
-                container.kill()
-            with contextlib.suppress(Exception):
-                exit_code = int(container.wait(timeout=30).get("StatusCode", -1))
+        watchdog = (
+            DiskWatchdog(
+                spec.watch_dirs,
+                spec.disk_limit_mb << 20,
+                lambda used: kill_for(
+                    f"exceeded its disk quota ({used >> 20} MiB written, limit {spec.disk_limit_mb} MiB)"
+                ),
+                name=f"disk-{spec.name}",
+            )
+            if spec.disk_limit_mb is not None and spec.watch_dirs
+            else contextlib.nullcontext()
+        )
+        with watchdog:
+            with _docker_errors(f"starting {spec.name}"):
+                container.start()
+            host_timeout = False
+            exit_code: int | None = None
+            try:
+                status = container.wait(timeout=spec.deadline_s + HOST_GRACE_S)
+                exit_code = int(status.get("StatusCode", -1))
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                host_timeout = True
+                with contextlib.suppress(Exception):
+                    container.kill()
+                with contextlib.suppress(Exception):
+                    exit_code = int(container.wait(timeout=30).get("StatusCode", -1))
         reader.join(timeout=10)
         _close_attach_socket(sock)
         with self._stopped_lock:
@@ -312,6 +401,7 @@ class Sandbox:
             finished_at=finished,
             active_ms=active_ms,
             image_id=container.attrs.get("Image"),
+            killed_for=killed_for[0] if killed_for else None,
         )
 
     def _remove_stale(self, name: str) -> None:
@@ -323,6 +413,31 @@ class Sandbox:
 
     # -- reaping -------------------------------------------------------------------------------
 
+    def _listed(self, *labels: str) -> list[_Listed]:
+        """This host's cab containers carrying ``labels``, in one engine call.
+
+        The SDK's ``containers.list`` inspects every container it lists, one call each, and fails
+        with NotFound when one is removed in between (a cell finishing while a reaper looks).
+        """
+        with _docker_errors("listing cab containers"):
+            rows = self.client.api.containers(
+                all=True, filters={"label": [f"{LABEL_MANAGED}=1", f"{LABEL_HOST}={self.host}", *labels]}
+            )
+        return [
+            _Listed(r["Id"], (r.get("Names") or ["/" + r["Id"][:12]])[0].lstrip("/"), r.get("Labels") or {})
+            for r in rows
+        ]
+
+    def _remove_id(self, container_id: str, name: str) -> None:
+        with _docker_errors(f"removing {name}"):
+            try:
+                self.client.api.remove_container(container_id, force=True, v=True)
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError as e:
+                if e.status_code != 409:  # 409: removal already in progress
+                    raise
+
     def reap(self, *, only_dead_owners: bool = True, owner_pid: int | None = None) -> list[str]:
         """Remove this host's cab containers whose owning process is gone.
 
@@ -330,11 +445,7 @@ class Sandbox:
         ``only_dead_owners=False`` removes every cab container on this host.
         """
         removed: list[str] = []
-        with _docker_errors("listing cab containers"):
-            found = self.client.containers.list(
-                all=True, filters={"label": [f"{LABEL_MANAGED}=1", f"{LABEL_HOST}={self.host}"]}
-            )
-        for c in found:
+        for c in self._listed():
             pid = int(c.labels.get(LABEL_OWNER_PID, "0") or 0)
             if owner_pid is not None:
                 if pid != owner_pid:
@@ -344,8 +455,7 @@ class Sandbox:
             if owner_pid == os.getpid():
                 with self._stopped_lock:
                     self._stopped.add(c.name)
-            with _docker_errors(f"reaping {c.name}"):
-                _remove_quietly(c)
+            self._remove_id(c.id, c.name)
             removed.append(c.name)
             log.info("sandbox_reaped", container=c.name, cell_id=c.labels.get(LABEL_CELL))
         return removed
@@ -354,68 +464,34 @@ class Sandbox:
         """Kill this host's containers of one cell attempt (cancel, lost lease); their runs end as
         :class:`SandboxError` ("stopped by an interrupt")."""
         stopped: list[str] = []
-        with _docker_errors(f"stopping {cell_id}"):
-            found = self.client.containers.list(
-                all=True,
-                filters={
-                    "label": [
-                        f"{LABEL_MANAGED}=1",
-                        f"{LABEL_HOST}={self.host}",
-                        f"{LABEL_CELL}={cell_id}",
-                        f"{LABEL_ATTEMPT}={attempt}",
-                    ]
-                },
-            )
-        for c in found:
+        for c in self._listed(f"{LABEL_CELL}={cell_id}", f"{LABEL_ATTEMPT}={attempt}"):
             with self._stopped_lock:
                 self._stopped.add(c.name)
-            with _docker_errors(f"stopping {c.name}"):
-                _remove_quietly(c)
+            self._remove_id(c.id, c.name)
             stopped.append(c.name)
         return stopped
 
     def containers_by_cell(self, worker: str) -> dict[str, list[str]]:
         """cell id -> names of the containers worker ``worker`` started on this host."""
         out: dict[str, list[str]] = {}
-        with _docker_errors("listing cab containers"):
-            for c in self.client.containers.list(
-                all=True,
-                filters={
-                    "label": [f"{LABEL_MANAGED}=1", f"{LABEL_HOST}={self.host}", f"{LABEL_WORKER}={worker}"]
-                },
-            ):
-                out.setdefault(c.labels.get(LABEL_CELL, ""), []).append(c.name)
+        for c in self._listed(f"{LABEL_WORKER}={worker}"):
+            out.setdefault(c.labels.get(LABEL_CELL, ""), []).append(c.name)
         return out
 
     def remove(self, name: str) -> None:
         """Remove a container by name; already gone (or being removed) is fine."""
-        with _docker_errors(f"removing {name}"):
-            try:
-                container = self.client.containers.get(name)
-            except docker.errors.NotFound:
-                return
-            _remove_quietly(container)
+        self._remove_id(name, name)
 
     def managed_containers(self) -> list[str]:
         """Names of every cab container on this host (for tests and doctor)."""
-        with _docker_errors("listing cab containers"):
-            return [
-                c.name
-                for c in self.client.containers.list(
-                    all=True, filters={"label": [f"{LABEL_MANAGED}=1", f"{LABEL_HOST}={self.host}"]}
-                )
-            ]
+        return [c.name for c in self._listed()]
 
 
-def _remove_quietly(container: object) -> None:
-    """Force-remove; a container already gone or already being removed is not an error."""
-    try:
-        container.remove(force=True, v=True)  # type: ignore[attr-defined]
-    except docker.errors.NotFound:
-        return
-    except docker.errors.APIError as e:
-        if e.status_code != 409:  # 409: removal already in progress
-            raise
+@dataclass(frozen=True)
+class _Listed:
+    id: str
+    name: str
+    labels: dict[str, str]
 
 
 def _close_attach_socket(sock: object) -> None:

@@ -1,5 +1,6 @@
 """The scorer container: hidden tests run in a fresh container of the toolchain base image, with no
-network, as the unprivileged user, under the task's test budget. Shared by grading and validation."""
+network, as the unprivileged user, read-only but for /work and an in-memory /tmp, under the task's
+test budget and disk and output limits. Shared by grading and validation."""
 
 from __future__ import annotations
 
@@ -59,5 +60,13 @@ def run_tests(
             network=None,
             mounts=(Mount(str(work), CONTAINER_WORK),),
             labels=labels,
+            # the tests run the agent's code: same containment as the agent (writes only to /work,
+            # watched, and to an in-memory /tmp bounded by the memory limit)
+            read_only_root=True,
+            tmpfs=("/tmp",),
+            tmpfs_mb=max(res.memory_mb, 1024),
+            disk_limit_mb=res.disk_mb,
+            watch_dirs=(str(work),),
+            output_limit_bytes=res.output_mb << 20,
         )
     )

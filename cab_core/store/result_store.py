@@ -5,6 +5,7 @@
     store.record_sweep(spec)
     store.upsert_result(result)          # keyed by (cell_id, attempt); rewrites spans and calls
     store.latest_by_cell(spec.sweep_id)  # {cell_id: latest CellResult}
+    store.exchanges(cell_id, attempt)    # the bytes of its model calls, for replay
 
 Every public method raises only ``cab_core.errors.StoreError`` for database trouble (see
 ``cab_core.store.translate``). Methods are safe to call from several threads at once.
@@ -17,14 +18,29 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateSchema
 
-from cab_core.schema import CellResult, SweepSpec
+from cab_core.budget import Spend
+from cab_core.schema import CellResult, Exchange, SweepSpec
 from cab_core.store import rows
 from cab_core.store.engine import WRITE, make_engine
 from cab_core.store.tables import cells, metadata, model_calls, spans, sweeps
+from cab_core.store.tables import exchanges as exchange_table
 from cab_core.store.translate import mask_url, store_errors
 
 PAGE_SIZE = 200
@@ -93,6 +109,7 @@ class ResultStore:
                 if self.schema:
                     conn.execute(CreateSchema(self.schema, if_not_exists=True))
             metadata.create_all(conn, checkfirst=True)
+            _add_missing_columns(conn, self.schema)
 
     def record_sweep(self, spec: SweepSpec) -> None:
         """Store ``spec``; re-recording a sweep id replaces its spec and keeps ``created_at``."""
@@ -101,7 +118,7 @@ class ResultStore:
             _upsert(conn, sweeps, values, keys=("sweep_id",), changing=("spec",))
 
     def upsert_result(self, result: CellResult) -> None:
-        """Write one attempt in one transaction: its cell row, then its spans and calls, replaced.
+        """Write one attempt in one transaction: its cell row, then its spans, calls and exchanges, replaced.
 
         The cell row is upserted first so that on PostgreSQL two writers of the same attempt
         serialise on its row lock instead of racing on the child tables.
@@ -111,7 +128,7 @@ class ResultStore:
         changing = tuple(k for k in row if k not in ("cell_id", "attempt"))
         with self._write(f"write {ident.cell_id} attempt {ident.attempt}") as conn:
             _upsert(conn, cells, row, keys=("cell_id", "attempt"), changing=changing)
-            for child in (spans, model_calls):
+            for child in (spans, model_calls, exchange_table):
                 conn.execute(
                     delete(child).where(child.c.cell_id == ident.cell_id, child.c.attempt == ident.attempt)
                 )
@@ -127,6 +144,30 @@ class ResultStore:
         with self._read(f"read {cell_id}") as conn:
             record = conn.execute(query).scalar_one_or_none()
             return None if record is None else rows.load_result(record)
+
+    def exchanges(self, cell_id: str, attempt: int) -> list[Exchange]:
+        """The recorded bytes of one attempt's model calls, by ``seq`` ([] when none were kept)."""
+        query = (
+            select(exchange_table)
+            .where(exchange_table.c.cell_id == cell_id, exchange_table.c.attempt == attempt)
+            .order_by(exchange_table.c.seq)
+        )
+        with self._read(f"read exchanges of {cell_id}") as conn:
+            return [rows.load_exchange(r) for r in conn.execute(query)]
+
+    def sweep_spend(self, sweep_id: str) -> Spend:
+        """What every stored attempt of a sweep recorded: tokens, cost, and how many were unknown."""
+        c = cells.c
+        query = select(
+            func.count(),
+            func.coalesce(func.sum(c.total_tokens), 0),
+            func.coalesce(func.sum(c.cost_usd), 0.0),
+            func.count().filter(c.total_tokens.is_(None)),
+            func.count().filter(c.cost_usd.is_(None)),
+        ).where(c.sweep_id == sweep_id)
+        with self._read(f"read spend of {sweep_id}") as conn:
+            n, tokens, cost, no_tokens, no_cost = conn.execute(query).one()
+        return Spend(int(n), int(tokens), float(cost), int(no_tokens), int(no_cost))
 
     def latest_by_cell(self, sweep_id: str) -> dict[str, CellResult]:
         """The latest attempt of every stored cell of a sweep, keyed and ordered by cell id."""
@@ -146,6 +187,13 @@ class ResultStore:
         query = select(func.max(cells.c.attempt)).where(cells.c.cell_id == cell_id)
         with self._read(f"read {cell_id}") as conn:
             return (conn.execute(query).scalar() or 0) + 1
+
+    def sweep(self, sweep_id: str) -> SweepSpec | None:
+        """One recorded sweep spec, or None."""
+        query = select(sweeps.c.spec).where(sweeps.c.sweep_id == sweep_id)
+        with self._read(f"read sweep spec {sweep_id}") as conn:
+            spec = conn.execute(query).scalar_one_or_none()
+        return None if spec is None else rows.load_sweep(spec)
 
     def sweeps(self) -> list[SweepSpec]:
         """Every recorded sweep spec, oldest first."""
@@ -176,6 +224,18 @@ class ResultStore:
             after = (page[-1].cell_id, page[-1].attempt)
 
 
+def _add_missing_columns(conn: Connection, schema: str | None) -> None:
+    """Columns added to a table after a store was created (nullable ones only): ALTER TABLE ADD."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name, schema=schema)}
+        for column in table.columns:
+            if column.name not in have and column.nullable:
+                name = f'"{schema}".{table.name}' if schema else table.name
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}"))
+
+
 def _latest(sweep_id: str) -> Any:
     """``cells`` joined to each of the sweep's cells' highest attempt."""
     top = (
@@ -193,6 +253,8 @@ def _insert_children(conn: Connection, result: CellResult) -> None:
         conn.execute(insert(spans), span_values)
     if call_values := rows.call_rows(result):
         conn.execute(insert(model_calls), call_values)
+    if exchange_values := rows.exchange_rows(result):
+        conn.execute(insert(exchange_table), exchange_values)
 
 
 def _upsert(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from cab_core.schema import CellResult, SweepSpec
+from cab_core.schema import CellResult, Exchange, SweepSpec
 
 
 def dump(record: CellResult | SweepSpec) -> dict[str, Any]:
@@ -28,6 +29,8 @@ def cell_row(result: CellResult, *, now: datetime | None = None) -> dict[str, An
         "composite": axes.composite.composite if axes else None,
         "passed": axes.pass_rate.passed if axes else None,
         "final": result.is_final,
+        "total_tokens": axes.tokens.total_tokens if axes else None,
+        "cost_usd": axes.tokens.cost_usd if axes else None,
         "record": dump(result),
         "schema_version": result.schema_version,
         "updated_at": now or datetime.now(UTC),
@@ -59,6 +62,33 @@ def call_rows(result: CellResult) -> list[dict[str, Any]]:
     """One ``model_calls`` row per call."""
     key = {"cell_id": result.identity.cell_id, "attempt": result.identity.attempt}
     return [{**key, **c.model_dump(exclude={"source"}), "source": c.source.value} for c in result.model_calls]
+
+
+def exchange_rows(result: CellResult) -> list[dict[str, Any]]:
+    """One ``exchanges`` row per recorded answer, bodies compressed."""
+    key = {"cell_id": result.identity.cell_id, "attempt": result.identity.attempt}
+    return [
+        {
+            **key,
+            **e.model_dump(exclude={"request_body", "response_body"}),
+            "request_body": zlib.compress(e.request_body, 6),
+            "response_body": zlib.compress(e.response_body, 6),
+        }
+        for e in result.exchanges
+    ]
+
+
+def load_exchange(row: Any) -> Exchange:
+    """An ``exchanges`` row back as an ``Exchange``."""
+    return Exchange(
+        seq=row.seq,
+        request_hash=row.request_hash,
+        endpoint_path=row.endpoint_path,
+        http_status=row.http_status,
+        content_type=row.content_type,
+        request_body=zlib.decompress(row.request_body),
+        response_body=zlib.decompress(row.response_body),
+    )
 
 
 def load_result(record: dict[str, Any]) -> CellResult:

@@ -4,6 +4,7 @@
     cells         one row per (cell_id, attempt): query columns + the whole CellResult as JSON
     spans         the result's trace spans, replaced with their cell row
     model_calls   the result's model calls, replaced with their cell row
+    exchanges     the bytes of those calls (zlib), replaced with their cell row: what replay answers from
 
 ``cells.record`` is the record of truth; every other cell column, ``spans`` and ``model_calls``
 are derived from it on write so SQL can filter and aggregate without parsing JSON.
@@ -59,6 +60,9 @@ cells = Table(
     Column("record", JSONDoc, nullable=False, comment="CellResult, model_dump(mode='json', by_alias=True)"),
     Column("schema_version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # added after the first release: nullable, so create_schema can ALTER them into older stores
+    Column("total_tokens", Integer, nullable=True, comment="Recorded tokens; None when unknown"),
+    Column("cost_usd", Float, nullable=True, comment="Cost under the price table; None when unknown"),
     Index("ix_cells_sweep", "sweep_id", "cell_id"),
 )
 
@@ -102,6 +106,22 @@ model_calls = Table(
     Column("source", String(), nullable=False),
     ForeignKeyConstraint(["cell_id", "attempt"], ["cells.cell_id", "cells.attempt"], ondelete="CASCADE"),
 )
+
+exchanges = Table(
+    "exchanges",
+    metadata,
+    Column("cell_id", String(), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("seq", Integer, primary_key=True, comment="ModelCall.seq of the try the agent got"),
+    Column("request_hash", String(), nullable=False),
+    Column("endpoint_path", String(), nullable=False),
+    Column("http_status", Integer, nullable=False),
+    Column("content_type", String(), nullable=False),
+    Column("request_body", LargeBinary, nullable=False, comment="zlib"),
+    Column("response_body", LargeBinary, nullable=False, comment="zlib"),
+    ForeignKeyConstraint(["cell_id", "attempt"], ["cells.cell_id", "cells.attempt"], ondelete="CASCADE"),
+)
+"""Request and response bytes of every answered model call (``Exchange``), kept out of the record JSON."""
 
 planned = Table(
     "planned",

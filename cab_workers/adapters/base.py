@@ -9,6 +9,8 @@ Container layout the adapter can rely on (see ``cab_core.paths``)::
     /work       the task work dir (rw), a git repo with one commit: the snapshot
     /cab        files from AgentLaunch.files (ro); /cab/prompt.txt always holds the task prompt
     /cab-out    scratch for agent-side reports (rw), e.g. usage.jsonl
+    scratch     each of ``scratch_dirs`` (rw, tmpfs); the rest of the image is read-only when
+                ``read_only_root``
 """
 
 from __future__ import annotations
@@ -67,6 +69,11 @@ class Adapter(Protocol):
     """Image repository name under the cab prefix, e.g. ``reference`` -> ``cab/reference``."""
     state_globs: tuple[str, ...]
     """Work-dir globs of the TUI's own state (caches, history): reported but never blast radius."""
+    read_only_root: bool
+    """The TUI runs with the image's filesystem read-only (only ``scratch_dirs`` and the mounts are
+    writable); False for a TUI that must write elsewhere."""
+    scratch_dirs: tuple[str, ...]
+    """Folders the TUI writes besides /work and /cab-out (its $HOME, /tmp): in-memory, size-capped."""
 
     def launch(self, cell: CellSpec, wiring: EndpointWiring, image: str) -> AgentLaunch:
         """Build the command line, environment and config files for this cell."""

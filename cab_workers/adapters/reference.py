@@ -91,6 +91,8 @@ class ReferenceAdapter:
     name = "reference"
     image_name = "reference"
     state_globs: tuple[str, ...] = ()
+    read_only_root = True
+    scratch_dirs: tuple[str, ...] = ("/tmp", "/home/agent")
 
     def launch(self, cell: CellSpec, wiring: EndpointWiring, image: str) -> AgentLaunch:
         # argv names the program explicitly; the agent ignores arguments, so this is also safe when a

@@ -3,6 +3,7 @@
 Redis delivers at least once; this makes the effects happen once::
 
     cancelled sweep?            -> drop
+    budget spent?               -> drop (the sweep's recorded spend, or the dispatcher's flag)
     final result in the store?  -> drop (a duplicate of a finished cell)
     lease (wait for a dead holder's to expire; a live holder keeps it) -> else drop
     deliveries > max_attempts?  -> store a poison result (final), drop
@@ -21,6 +22,7 @@ import redis
 import structlog
 
 from cab_core import keys
+from cab_core.budget import exhausted
 from cab_core.errors import InfraError
 from cab_core.schema import CellResult, CellSpec, Failure, FailureClass, Timing
 from cab_core.semaphore import RedisSemaphore
@@ -85,6 +87,15 @@ def execute_cell(payload: dict[str, Any], host: WorkerHost) -> dict[str, Any]:
                 r.srem(keys.queued(cell.sweep_id), cell.cell_id)
                 log.info("cell_dropped_cancelled")
                 return _outcome("cancelled", cell.cell_id)
+            spent = r.get(keys.budget(cell.sweep_id)) or (
+                exhausted(cell.budget, host.store.sweep_spend(cell.sweep_id)) if cell.budget else None
+            )
+            if spent:
+                reason = spent.decode() if isinstance(spent, bytes) else spent
+                r.set(keys.budget(cell.sweep_id), reason)
+                r.srem(keys.queued(cell.sweep_id), cell.cell_id)
+                log.info("cell_dropped_budget", reason=reason)
+                return _outcome("budget", cell.cell_id, reason=reason)
             if _is_final(host.store, cell.cell_id, after):
                 r.srem(keys.queued(cell.sweep_id), cell.cell_id)
                 log.info("cell_dropped_already_final")

@@ -125,7 +125,7 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
     stop = threading.Event()
     pidfile = settings.cab_home.ensure().root / "worker.pid"
     gpus = detect_gpus()
-    with LocalHost(settings) as local:
+    with LocalHost(settings, redis_url=opts.broker_url) as local:
         assert local.ctx is not None
         local.ctx.sandbox.extra_labels[LABEL_WORKER] = opts.name
         host_ref["host"] = WorkerHost(

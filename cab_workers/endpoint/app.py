@@ -34,13 +34,13 @@ from starlette.types import Receive, Scope, Send
 from cab_workers.endpoint import wire
 from cab_workers.endpoint.behaviours import (
     BEHAVIOURS,
-    DRIP_S,
-    SCRIPTED,
     SLOW,
     SLOW_S,
     Conversation,
     behaviour_name,
+    drip_of,
     fault_of,
+    script_for,
 )
 from cab_workers.endpoint.catalog import TaskCatalog
 
@@ -152,8 +152,8 @@ async def chat_completions(request: Request) -> Response:
     faulted = await _fault(request, behaviour, body)
     if faulted is not None:
         return faulted
-    usage_off, drip = behaviour == "nousage", behaviour == "drip"
-    if usage_off or drip or fault_of(behaviour):
+    usage_off, drip = behaviour == "nousage", drip_of(behaviour)
+    if usage_off or drip is not None or fault_of(behaviour):
         behaviour = "oracle"
     if behaviour == SLOW:
         await _pause(request, SLOW_S)
@@ -166,7 +166,7 @@ async def chat_completions(request: Request) -> Response:
             "invalid_request_error",
             "unknown_url",
         )
-    script = SCRIPTED.get(behaviour)
+    script = script_for(behaviour)
     if script is None:
         log.warning("endpoint_unknown_model", model=model)
         return _error(
@@ -200,7 +200,7 @@ async def chat_completions(request: Request) -> Response:
         for chunk in wire.chunks(body, model, reply, created):
             yield wire.sse(chunk)
             if drip:
-                await asyncio.sleep(DRIP_S)
+                await asyncio.sleep(drip)
         yield wire.sse("[DONE]")
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

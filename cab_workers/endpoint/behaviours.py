@@ -12,8 +12,9 @@ message yet, it replies with its one shell command (as a tool call of the offere
     hang       never answers (transport level, see ``app``)
     badproto   answers chat completions with 404 (transport level, see ``app``)
 
-Unlisted test behaviours (never in ``BEHAVIOURS`` or ``/v1/models``; see ``FAULTS``) inject upstream
-faults for the recording proxy's tests and then act like ``oracle``.
+Unlisted test behaviours (never in ``BEHAVIOURS`` or ``/v1/models``) inject upstream faults for the
+recording proxy's tests and then act like ``oracle`` (see ``FAULTS``), or make the agent misbehave
+for the sandbox's containment tests (``hostile-*``, see ``hostile``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import structlog
 
-from cab_workers.endpoint import scripts
+from cab_workers.endpoint import hostile, scripts
 from cab_workers.endpoint.catalog import TaskCatalog
 
 log = structlog.get_logger(__name__)
@@ -185,6 +186,16 @@ BEHAVIOURS: tuple[str, ...] = (*SCRIPTED, *TRANSPORT)
 """Every model name the scripted endpoint serves."""
 
 
+def script_for(behaviour: str) -> Behaviour | None:
+    """The reply function of a scripted or hostile behaviour; None for transport-level or unknown names."""
+    if behaviour in SCRIPTED:
+        return SCRIPTED[behaviour]
+    command = hostile.command_of(behaviour)
+    if command is None:
+        return None
+    return lambda convo, catalog: act_once(convo, command, hostile.DONE_TEXT)
+
+
 def behaviour_name(model: str) -> str:
     """``scripted/oracle`` -> ``oracle``."""
     return model.rsplit("/", 1)[-1]
@@ -197,7 +208,8 @@ FAULTS = ("fault-429", "fault-500", "fault-reset", "nousage", "drip")
     fault-500[-N]    the first N requests of a body get 500 (server_error)
     fault-reset[-N]  the first N requests of a body have their TCP connection aborted, no response byte
     nousage          never reports usage, not even when a stream asks ``stream_options.include_usage``
-    drip             streams with ``DRIP_S`` between chunks (time to first token << total time)
+    drip[-MS]        streams with MS milliseconds (default ``DRIP_S``) between chunks (time to first
+                     token << total time)
 
 "A body" is the canonical JSON of the request, so retries of one request count down its faults while
 other requests (other cells, other turns) keep their own counts."""
@@ -206,6 +218,15 @@ DRIP_S = 0.05
 """Pause between the stream chunks of ``drip``."""
 
 _FAULT = re.compile(r"^fault-(429|500|reset)(?:-(\d+))?$")
+
+
+_DRIP = re.compile(r"^drip(?:-(\d+))?$")
+
+
+def drip_of(behaviour: str) -> float | None:
+    """``drip`` -> ``DRIP_S``; ``drip-250`` -> 0.25; None for other names."""
+    m = _DRIP.match(behaviour)
+    return (int(m.group(1)) / 1000 if m.group(1) else DRIP_S) if m else None
 
 
 def fault_of(behaviour: str) -> tuple[str, int] | None:

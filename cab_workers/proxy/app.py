@@ -1,4 +1,4 @@
-"""The proxy's ASGI app: per-cell bearer auth in front of ``forward``.
+"""The proxy's aiohttp app: per-cell bearer auth in front of ``forward``.
 
     GET  /health                  liveness, never authenticated, never recorded
     GET  /v1/models               passthrough
@@ -8,88 +8,100 @@
 
 Anything but ``Authorization: Bearer <token of an open cell>`` gets 401 with an OpenAI error body;
 the log line names the cell when the token belonged to a closed one, never the token itself.
+The upstream session and the limiter live for the app's lifetime (``cleanup_ctx``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 
-import httpx
+import aiohttp
 import structlog
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from aiohttp import web
 from structlog.contextvars import bound_contextvars
 
 from cab_workers.proxy.cells import CellRegistry
-from cab_workers.proxy.forward import RetryPolicy, forward
+from cab_workers.proxy.forward import ProxyState, RetryPolicy, forward
+from cab_workers.proxy.limits import Limiter
 
 log = structlog.get_logger(__name__)
 
 CONNECT_TIMEOUT_S = 30.0
 MAX_CONNECTIONS = 1024
 """Upstream connections the proxy opens at most (all cells together)."""
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""Largest request body accepted (long agent conversations run to megabytes)."""
+
+REGISTRY = web.AppKey("registry", CellRegistry)
+STATE = web.AppKey("state", ProxyState)
+
+_UNAUTHORISED = {
+    "error": {
+        "message": "Invalid or expired cell token.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_api_key",
+    }
+}
 
 
-def _bearer(request: Request) -> str | None:
+def _bearer(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "open_cells": len(request.app.state.registry)})
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "open_cells": len(request.app[REGISTRY])})
 
 
-def _route(rest: str) -> Callable[[Request], Awaitable[Response]]:
-    async def handler(request: Request) -> Response:
-        registry: CellRegistry = request.app.state.registry
+def _route(rest: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        registry = request.app[REGISTRY]
         token = _bearer(request)
         cell = registry.lookup(token) if token else None
         if cell is None:
+            closed = registry.closed_cell_id(token) if token else None
             log.warning(
                 "proxy_auth_failed",
-                cell_id=registry.closed_cell_id(token) if token else None,
-                path=request.url.path,
-                reason="closed cell" if token and registry.closed_cell_id(token) else "unknown token",
+                cell_id=closed,
+                path=request.path,
+                reason="closed cell" if closed else "unknown token",
             )
-            body = {
-                "error": {
-                    "message": "Invalid or expired cell token.",
-                    "type": "invalid_request_error",
-                    "param": None,
-                    "code": "invalid_api_key",
-                }
-            }
-            return JSONResponse(body, 401)
+            return web.json_response(_UNAUTHORISED, status=401)
         with bound_contextvars(cell_id=cell.record.cell_id):
-            return await forward(request, request.app.state.client, request.app.state.policy, cell, rest)
+            return await forward(request, request.app[STATE], cell, rest)
 
     return handler
 
 
-def create_proxy_app(registry: CellRegistry, policy: RetryPolicy, upstream_timeout_s: float) -> Starlette:
-    """The recording proxy as an ASGI app; the upstream client lives for the app's lifespan."""
+def create_proxy_app(
+    registry: CellRegistry,
+    policy: RetryPolicy,
+    upstream_timeout_s: float,
+    limiter: Callable[[], Limiter],
+) -> web.Application:
+    """The recording proxy as an aiohttp app; ``limiter`` is called once the app's loop runs."""
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        timeout = httpx.Timeout(upstream_timeout_s, connect=min(CONNECT_TIMEOUT_S, upstream_timeout_s))
-        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=256)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
-            app.state.client = client
-            yield
+    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=min(CONNECT_TIMEOUT_S, upstream_timeout_s), sock_read=upstream_timeout_s
+        )
+        connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, ttl_dns_cache=300)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False, trust_env=False
+        ) as session:
+            lim = limiter()
+            app[STATE] = ProxyState(session, policy, lim, slot_wait_s=upstream_timeout_s)
+            try:
+                yield
+            finally:
+                await lim.aclose()
 
-    app = Starlette(
-        routes=[
-            Route("/health", health, methods=["GET"]),
-            Route("/v1/models", _route("models"), methods=["GET"]),
-            Route("/v1/chat/completions", _route("chat/completions"), methods=["POST"]),
-            Route("/v1/completions", _route("completions"), methods=["POST"]),
-            Route("/v1/responses", _route("responses"), methods=["POST"]),
-        ],
-        lifespan=lifespan,
-    )
-    app.state.registry = registry
-    app.state.policy = policy
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[REGISTRY] = registry
+    app.cleanup_ctx.append(lifespan)
+    app.router.add_get("/health", health)
+    app.router.add_get("/v1/models", _route("models"))
+    for rest in ("chat/completions", "completions", "responses"):
+        app.router.add_post(f"/v1/{rest}", _route(rest))
     return app

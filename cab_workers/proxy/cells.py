@@ -1,8 +1,9 @@
 """Cells known to the proxy: who may call, where their calls go, and what was recorded.
 
-    Upstream      the real endpoint of a cell: base URL, the real key, model renames
+    Upstream      the real endpoint of a cell: base URL, the real key, model renames, concurrency cap,
+                  or a replay book instead of a network endpoint
     CellGrant     what the pipeline hands the agent: a per-cell bearer token and the proxy's base URL
-    CellRecord    every call recorded for one cell, plus the infra failure that taints it (if any)
+    CellRecord    every call recorded for one cell, their bytes, and the infra failure that taints it
     CellRegistry  token -> open cell, thread-safe (the proxy's loop records, the pipeline opens/closes)
 
 Tokens are kept only as sha256 digests, so neither a registry dump nor a log can leak one; reprs of
@@ -15,11 +16,19 @@ import hashlib
 import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from cab_core.schema import ModelCall
+from cab_core.schema import Exchange, ModelCall
+
+if TYPE_CHECKING:
+    from cab_workers.proxy.replay import ReplayBook
 
 TOKEN_PREFIX = "cab-cell-"
 """Prefix of every cell token, so one found in a log or a config file is recognisable."""
+
+
+CLOSED_REMEMBERED = 10_000
+"""Closed cells whose token a late call is still logged against (bounded: a worker runs for months)."""
 
 
 def token_digest(token: str) -> str:
@@ -36,13 +45,20 @@ class Upstream:
     """The real key, sent upstream as ``Authorization: Bearer``; never logged, never returned."""
     model_map: dict[str, str] | None = None
     """Model id as the agent sends it -> model id sent upstream; unmapped ids pass unchanged."""
+    concurrency: int | None = None
+    """Most calls in flight to this base URL at once, over every cell (and every host sharing the
+    proxy's limiter); None: uncapped."""
+    replay: ReplayBook | None = field(default=None, repr=False, compare=False)
+    """Answer from these recorded calls instead of contacting ``base_url`` (``cab replay``)."""
 
     def url(self, rest: str) -> str:
         """Upstream URL of the proxy path ``/v1/<rest>``."""
         return f"{self.base_url.rstrip('/')}/{rest.lstrip('/')}"
 
-    def upstream_model(self, model: str) -> str:
-        return (self.model_map or {}).get(model, model)
+    @property
+    def limit_name(self) -> str:
+        """Semaphore name of this endpoint's concurrency cap (the URL hashed: no credentials in keys)."""
+        return "endpoint:" + hashlib.sha256(self.base_url.rstrip("/").encode()).hexdigest()[:16]
 
 
 class CellRecord:
@@ -51,6 +67,7 @@ class CellRecord:
     def __init__(self, cell_id: str) -> None:
         self.cell_id = cell_id
         self._calls: list[ModelCall] = []
+        self._exchanges: list[Exchange] = []
         self._infra_failure: str | None = None
         self._lock = threading.Lock()
 
@@ -61,17 +78,42 @@ class CellRecord:
             return list(self._calls)
 
     @property
+    def exchanges(self) -> list[Exchange]:
+        """The bytes of every answer the agent got, by ``seq``."""
+        with self._lock:
+            return list(self._exchanges)
+
+    @property
     def infra_failure(self) -> str | None:
         """First upstream failure the agent saw (a 502/504 from the proxy, a stream cut short); None if
         the cell only ever got upstream answers. Set means the pipeline should classify the cell infra."""
         with self._lock:
             return self._infra_failure
 
-    def add(self, **fields: object) -> ModelCall:
-        """Record one upstream try; ``seq`` is assigned here."""
+    def add(
+        self,
+        *,
+        request_body: bytes | None = None,
+        response: tuple[bytes, str] | None = None,
+        **fields: object,
+    ) -> ModelCall:
+        """Record one try (``seq`` assigned here); ``response`` = (body, content type) when its answer
+        reached the agent, kept with ``request_body`` as the call's ``Exchange``."""
         with self._lock:
             call = ModelCall.model_validate({**fields, "seq": len(self._calls)})
             self._calls.append(call)
+            if response is not None and call.http_status is not None:
+                self._exchanges.append(
+                    Exchange(
+                        seq=call.seq,
+                        request_hash=call.request_hash,
+                        endpoint_path=call.endpoint_path or "",
+                        http_status=call.http_status,
+                        content_type=response[1],
+                        request_body=request_body or b"",
+                        response_body=response[0],
+                    )
+                )
             return call
 
     def mark_infra(self, reason: str) -> None:
@@ -125,6 +167,8 @@ class CellRegistry:
             cell = self._open.pop(digest, None)
             if cell is not None:
                 self._closed[digest] = cell.record.cell_id
+                if len(self._closed) > CLOSED_REMEMBERED:  # oldest first: dicts keep insertion order
+                    del self._closed[next(iter(self._closed))]
         return cell.record if cell else None
 
     def lookup(self, token: str) -> OpenCell | None:

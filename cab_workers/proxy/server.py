@@ -1,29 +1,46 @@
-"""``ModelProxy``: the per-host recording proxy, served by uvicorn on a background thread.
+"""``ModelProxy``: the per-host recording proxy, an aiohttp server on its own event-loop thread.
 
     with ModelProxy() as proxy:                                  # 127.0.0.1, ephemeral port
         grant = proxy.open_cell(cell_id, Upstream(url, api_key=real_key))
         ...  agent gets grant.base_url(gateway) and grant.token (EndpointWiring) ...
         calls = proxy.close_cell(grant.token)                    # token revoked; calls in order
         grant.record.infra_failure                               # None, or why the cell is infra
+        grant.record.exchanges                                   # the bytes, for replay
 
-The socket is bound before the thread starts (``port`` is known at once); ``start`` returns when
-uvicorn has run the app's lifespan (the upstream client exists). ``stop`` asks uvicorn to exit,
-waits a bounded time for in-flight streams, and joins the thread.
+The socket is bound before the thread starts (``port`` is known at once); ``start`` returns when the
+site is listening and the upstream session exists. ``stop`` closes the listener, gives in-flight
+calls ``shutdown_timeout_s`` to finish, and joins the thread. The loop is uvloop's when installed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
+from collections.abc import Callable
 from types import TracebackType
 
 import structlog
+from aiohttp import web
 
+from cab_core.errors import InfraError
 from cab_core.schema import ModelCall
 from cab_workers.proxy.app import create_proxy_app
 from cab_workers.proxy.cells import CellGrant, CellRegistry, Upstream
 from cab_workers.proxy.forward import RetryPolicy
-from cab_workers.serving import ThreadedServer
+from cab_workers.proxy.limits import Limiter, LocalLimiter, RedisLimiter
 
 log = structlog.get_logger(__name__)
+
+BACKLOG = 4096
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; plain asyncio still works
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 class ModelProxy:
@@ -38,41 +55,38 @@ class ModelProxy:
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 30.0,
         upstream_timeout_s: float = 600.0,
+        redis_url: str | None = None,
         startup_timeout_s: float = 10.0,
         shutdown_timeout_s: float = 10.0,
     ) -> None:
+        """``redis_url`` set: endpoint concurrency caps are shared with every proxy on that Redis."""
         self.host = host
         self.registry = CellRegistry()
         policy = RetryPolicy(max_retries, backoff_base_s, backoff_cap_s)
-        self.app = create_proxy_app(self.registry, policy, upstream_timeout_s)
-        self._server = ThreadedServer(
-            self.app,
-            name="model proxy",
-            host=host,
-            port=port,
-            lifespan="on",
-            startup_timeout_s=startup_timeout_s,
-            shutdown_timeout_s=shutdown_timeout_s,
-            backlog=4096,
-        )
-
-    @property
-    def port(self) -> int:
+        limiter: Callable[[], Limiter] = (lambda: RedisLimiter(redis_url)) if redis_url else LocalLimiter
+        self.app = create_proxy_app(self.registry, policy, upstream_timeout_s, limiter)
+        self._requested_port = port
+        self._startup_timeout_s, self._shutdown_timeout_s = startup_timeout_s, shutdown_timeout_s
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._crash: BaseException | None = None
+        self.port = 0
         """The bound port (the ephemeral one when constructed with ``port=0``), set by ``start``."""
-        return self._server.port
 
     @property
     def url(self) -> str:
         """Base URL ending in ``/v1``, as reached from this host."""
-        return self._server.url
+        return self.url_for("127.0.0.1" if self.host in ("0.0.0.0", "") else self.host)
 
     def url_for(self, host: str) -> str:
         """Base URL through another name for this host (e.g. the Docker bridge gateway)."""
-        return self._server.url_for(host)
+        return f"http://{host}:{self.port}/v1"
 
     def open_cell(self, cell_id: str, upstream: Upstream) -> CellGrant:
         """Accept a new per-cell token until ``close_cell``; calls with it go to ``upstream``."""
-        if not self._server.started:
+        if not self._ready.is_set():
             raise RuntimeError("start the ModelProxy before opening cells")
         token, record = self.registry.open(cell_id, upstream)
         log.info("proxy_cell_opened", cell_id=cell_id, open_cells=len(self.registry))
@@ -88,19 +102,68 @@ class ModelProxy:
         log.info("proxy_cell_closed", cell_id=record.cell_id, calls=len(calls), infra=record.infra_failure)
         return calls
 
+    # -- lifecycle -----------------------------------------------------------------------------
+
     def start(self) -> ModelProxy:
-        if self._server.started:
+        if self._thread is not None:
             raise RuntimeError("a ModelProxy starts once")
-        self._server.start()
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._requested_port))
+        except OSError as exc:
+            sock.close()
+            raise InfraError(f"model proxy cannot bind {self.host}:{self._requested_port}: {exc}") from exc
+        self.port = sock.getsockname()[1]
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock,), name=f"proxy-{self.port}", daemon=True
+        )
+        self._thread.start()
+        if not self._ready.wait(self._startup_timeout_s) or self._crash is not None:
+            self.stop()
+            raise InfraError(f"model proxy did not start on port {self.port}: {self._crash!r}")
         log.info("proxy_started", url=self.url)
         return self
 
+    def _serve(self, sock: socket.socket) -> None:
+        loop = self._loop = _new_loop()
+        try:
+            loop.run_until_complete(self._main(sock))
+        except BaseException as exc:  # noqa: BLE001 - reported by start() / stop()
+            self._crash = exc
+            self._ready.set()
+        finally:
+            sock.close()
+            loop.close()
+
+    async def _main(self, sock: socket.socket) -> None:
+        self._stop = asyncio.Event()
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=self._shutdown_timeout_s
+        )
+        await runner.setup()
+        try:
+            await web.SockSite(runner, sock, backlog=BACKLOG).start()
+            self._ready.set()
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
     def stop(self) -> None:
-        """Stop uvicorn (bounded wait for in-flight streams) and join its thread (idempotent)."""
-        was_running = self._server.started
-        clean = self._server.stop()
-        if was_running:
-            log.info("proxy_stopped", port=self.port, clean=clean)
+        """Stop serving (bounded wait for in-flight calls) and join the thread (idempotent)."""
+        thread, loop, stop = self._thread, self._loop, self._stop
+        if thread is None:
+            return
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # the loop closed in between
+                pass
+        thread.join(self._shutdown_timeout_s + 5)
+        clean = not thread.is_alive()
+        self._thread = None
+        self._ready.clear()
+        log.info("proxy_stopped", port=self.port, clean=clean)
 
     def __enter__(self) -> ModelProxy:
         return self.start()

@@ -6,7 +6,7 @@ timings, the work-dir diff, the agent's words and writes) and calls ``score_cell
     config.py        ScoringConfig (weights, curves, refusal factors), DEFAULT_CONFIG
     diff.py          WorkdirDiff, diff_snapshots, path_matches
     pass_rate.py     hidden tests' exit code (+ informational test counts)
-    tokens.py        token sums and tokens per correct task
+    tokens.py        token sums, tokens per correct task, cost under a price table
     latency.py       wall clock, container and model-call time
     blast_radius.py  unexpected share of the agent's changes (TUI state excluded)
     refusal.py       refusal / clarification when (and only when) due
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cab_core.pricing import PriceTable
 from cab_core.schema import Axes, ModelCall, TaskSpec, TokenSource
 
 from .blast_radius import score_blast_radius
@@ -69,6 +70,8 @@ def score_cell(
     written: Mapping[str, str],
     state_globs: Sequence[str] = (),
     hidden_test_paths: Sequence[str] = (),
+    prices: PriceTable | None = None,
+    model: str = "",
     config: ScoringConfig = DEFAULT_CONFIG,
 ) -> Axes:
     """Score every axis of one cell and the composite.
@@ -76,12 +79,14 @@ def score_cell(
     ``exit_code`` / ``timed_out`` / ``stdout`` / ``stderr`` are the hidden-test run's; ``transcript``
     is the agent's own text and ``written`` the files it added or modified (path -> content);
     ``state_globs`` are the adapter's; ``hidden_test_paths`` are the task's hidden test files as
-    they would appear in the work dir.
+    they would appear in the work dir; ``prices`` and ``model`` (the cell's) price the calls.
     """
     pass_rate = score_pass_rate(
         exit_code=exit_code, timed_out=timed_out, stdout=stdout, stderr=stderr, runner=task.test_runner
     )
-    tokens = score_tokens(calls=list(calls), source=token_source, passed=pass_rate.passed)
+    tokens = score_tokens(
+        calls=list(calls), source=token_source, passed=pass_rate.passed, prices=prices, model=model
+    )
     latency = score_latency(
         wall_clock_ms=wall_clock_ms, container_active_ms=container_active_ms, calls=list(calls)
     )

@@ -7,14 +7,23 @@ Unknown is never zero. Policy:
 * a sum is reported only when **every** call carries that count: a partial sum would understate the
   cost and flatter the cell, so one call without ``prompt_tokens`` makes ``prompt_tokens`` None;
   ``total_tokens`` needs both sums;
-* ``tokens_per_correct_task = total_tokens / passed`` when both are known and ``passed > 0``.
+* ``tokens_per_correct_task = total_tokens / passed`` when both are known and ``passed > 0``;
+* only *metered* calls count: calls to paths that carry no usage (``/v1/models``) and tries that
+  failed without an answer (a 429 or a reset the proxy retried) consumed no tokens, and would
+  otherwise make every sum unknown;
+* ``cost_usd`` prices each metered call by its own model (an agent may call a cheaper model for
+  side jobs) under the price table; one call of an unpriced model, or without counts, makes the
+  cost unknown (None), never zero.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cab_core.pricing import PriceTable, cost_usd
 from cab_core.schema import ModelCall, TokensAxis, TokenSource
+
+UNMETERED_PATHS = frozenset({"/v1/models"})
 
 
 def _sum_if_complete(values: Sequence[int | None]) -> int | None:
@@ -23,8 +32,44 @@ def _sum_if_complete(values: Sequence[int | None]) -> int | None:
     return sum(v for v in values if v is not None)
 
 
-def score_tokens(*, calls: Sequence[ModelCall], source: TokenSource, passed: int) -> TokensAxis:
-    """Sum token counts over the cell's model calls and divide by the number of passes."""
+def metered(calls: Sequence[ModelCall]) -> list[ModelCall]:
+    """The calls that consumed tokens: usage-carrying paths, and tries that got an answer."""
+    return [
+        c
+        for c in calls
+        if c.endpoint_path not in UNMETERED_PATHS
+        and not (
+            c.error and c.http_status is None and c.prompt_tokens is None and c.completion_tokens is None
+        )
+        and not (c.http_status is not None and c.http_status >= 400 and c.prompt_tokens is None)
+    ]
+
+
+def _cost(calls: Sequence[ModelCall], prices: PriceTable | None, model: str) -> float | None:
+    if prices is None or not calls:
+        return None
+    total = 0.0
+    for c in calls:
+        cost = cost_usd(
+            prices.price_for(c.model or model), c.prompt_tokens, c.completion_tokens, c.cached_tokens
+        )
+        if cost is None:
+            return None
+        total += cost
+    return round(total, 9)
+
+
+def score_tokens(
+    *,
+    calls: Sequence[ModelCall],
+    source: TokenSource,
+    passed: int,
+    prices: PriceTable | None = None,
+    model: str = "",
+) -> TokensAxis:
+    """Sum token counts over the cell's metered calls, divide by the passes, and price them."""
+    all_calls = calls
+    calls = metered(calls)
     if source == TokenSource.none or not calls:
         return TokensAxis(
             prompt_tokens=None,
@@ -34,6 +79,7 @@ def score_tokens(*, calls: Sequence[ModelCall], source: TokenSource, passed: int
             tokens_per_correct_task=None,
             pass_used_for_division=passed,
             source=TokenSource.none,
+            price_table=prices.version if prices else None,
         )
     prompt = _sum_if_complete([c.prompt_tokens for c in calls])
     completion = _sum_if_complete([c.completion_tokens for c in calls])
@@ -43,8 +89,10 @@ def score_tokens(*, calls: Sequence[ModelCall], source: TokenSource, passed: int
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=total,
-        model_calls=len(calls),
+        model_calls=len(all_calls),
         tokens_per_correct_task=per_correct,
         pass_used_for_division=passed,
         source=source,
+        cost_usd=_cost(calls, prices, model),
+        price_table=prices.version if prices else None,
     )

@@ -53,6 +53,11 @@ BAD_SWEEPS = {
     "bad_yaml": ("sweep_id: [unclosed\n", "not valid YAML"),
     "bad_reruns": (SMALL_SWEEP + "reruns: 0\n", "reruns"),
     "bad_sweep_id": (SMALL_SWEEP.replace("clitest", "Bad Id!"), "sweep_id"),
+    "cost_budget_unpriced_model": (
+        SMALL_SWEEP.replace("scripted/noop]", "vendor/unpriced]") + "budget: {max_cost_usd: 5}\n",
+        "model 'vendor/unpriced' has no price",
+    ),
+    "empty_budget": (SMALL_SWEEP + "budget: {}\n", "a budget needs max_tokens or max_cost_usd"),
 }
 
 
@@ -68,6 +73,19 @@ def test_bad_sweep_gives_one_line_and_changes_nothing(case: str, tmp_path: Path)
     assert needle in error_line(done)
     assert not (home / "cab.db").exists(), "bad input must not create or touch the store"
     assert not (home / "cells").exists()
+
+
+@pytest.mark.docker
+def test_a_spent_token_budget_stops_starting_cells(images, tmp_path: Path) -> None:  # noqa: ANN001
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(SMALL_SWEEP.replace("slots: 2", "slots: 1") + "budget: {max_tokens: 1}\n")
+    home = tmp_path / "home"
+    done = cab("run", str(sweep), home=home)
+    assert done.returncode == 0, done.stderr
+    assert "budget: token budget spent" in done.stdout and "3 cells not started" in done.stdout
+    with ResultStore(f"sqlite:///{home / 'cab.db'}") as store:
+        assert len(store.latest_by_cell("clitest")) == 1  # the first ran; nothing was stored for the rest
+        assert store.sweep_spend("clitest").tokens > 1
 
 
 @pytest.mark.unit
@@ -214,9 +232,18 @@ def test_every_shipped_task_validates(images, tmp_path: Path) -> None:  # noqa: 
 @pytest.mark.docker
 def test_doctor_reports_each_dependency(images, tmp_path: Path) -> None:  # noqa: ANN001
     done = cab("doctor", home=tmp_path / "home")
-    for name in ("docker", "images", "redis", "result store"):
+    for name in ("docker", "images", "egress lock", "redis", "result store", "price table"):
         assert name in done.stdout
     assert "ok   docker" in done.stdout and "ok   images" in done.stdout
+    assert "ok   egress lock" in done.stdout and "ok   price table" in done.stdout
+
+
+@pytest.mark.unit
+def test_doctor_flags_an_egress_lock_turned_off(tmp_path: Path) -> None:
+    done = cab("doctor", home=tmp_path / "home", env={"CAB_EGRESS_LOCK": "0"})
+    assert done.returncode == 1
+    line = next(ln for ln in done.stdout.splitlines() if "egress lock" in ln)
+    assert "FAIL" in line and "every port" in line
 
 
 @pytest.mark.unit

@@ -28,12 +28,15 @@ import pytest
 from cab_cli.flower_cmd import AUTH_ENV, BasicAuth, flower_argv, parse_basic_auth
 from cab_core.errors import CabError
 from cab_scheduler.celery_app import TASK_RUN_CELL
+from cab_workers.endpoint import ScriptedEndpoint
 from tests.conftest import free_port, fresh_database, require
 
 REPO = Path(__file__).resolve().parents[2]
 CAB = str(Path(sys.executable).parent / "cab")
 REDIS_PORT = 6396
 USER, PASSWORD = "operator", f"pw-{uuid.uuid4().hex}"
+ENDPOINT_KEY, KEY_ENV = f"sk-flower-{uuid.uuid4().hex}", "CAB_TEST_ENDPOINT_KEY"
+"""The cells run against a keyed endpoint; the key is in the worker's environment only."""
 MODELS = ("scripted/oracle", "scripted/noop")
 TASK = "polyglot/python-semver-sort"
 
@@ -170,6 +173,8 @@ class Cluster:
     cell_ids: set[str]
     worker_name: str
     logs: list[Path]
+    home: Path
+    store_url: str
     bodies: list[str] = field(default_factory=list)
 
     def get(self, path: str, *, auth: bool = True) -> httpx.Response:
@@ -196,9 +201,11 @@ def cluster(
     home = root / "home"
     sweep_id = f"fl-{uuid.uuid4().hex[:6]}"
     sweep = root / "sweep.yaml"
+    endpoint = ScriptedEndpoint(REPO / "tasks", api_key=ENDPOINT_KEY).start()
     sweep.write_text(
         f"sweep_id: {sweep_id}\ntuis: [reference]\nmodels: [{', '.join(MODELS)}]\ntasks: [{TASK}]\n"
-        "slots: 2\ntimeouts: {agent_s: 30, test_s: 120, setup_s: 30}\n"
+        f"slots: 2\nendpoint: {endpoint.url}\napi_key_env: {KEY_ENV}\n"
+        "timeouts: {agent_s: 30, test_s: 120, setup_s: 30}\n"
     )
     env = base_env(CAB_HOME=str(home), CAB_BROKER_URL=redis_url, CAB_STORE_URL=pg_store_url)
     # FLOWER_UNAUTHENTICATED_API must be ignored: `cab flower` removes it before Flower starts.
@@ -209,7 +216,7 @@ def cluster(
         worker = subprocess.Popen(
             [CAB, "worker", "--tags", "cpu", "--dispatcher", "--slots", "2"],
             cwd=REPO,
-            env=env,
+            env={**env, KEY_ENV: ENDPOINT_KEY},
             stdout=worker_log,
             stderr=subprocess.STDOUT,
         )
@@ -222,7 +229,7 @@ def cluster(
         )
         worker_name = f"cab-cpu-{worker.pid}@{socket.gethostname()}"
         try:
-            c = Cluster(f"http://127.0.0.1:{port}", sweep_id, set(), worker_name, logs)
+            c = Cluster(f"http://127.0.0.1:{port}", sweep_id, set(), worker_name, logs, home, pg_store_url)
             wait_for("flower to listen", lambda: flower.poll() is None and port_open(port), timeout_s=60)
             wait_for(
                 "flower to see the worker",
@@ -258,6 +265,7 @@ def cluster(
             )
             for container in left:
                 container.remove(force=True)
+            endpoint.stop()
     assert flower_rc == 0, f"flower exited {flower_rc}: {logs[1].read_text()[-2000:]}"
     assert drained == 0 and worker_rc == 0, (
         f"drain {drained}, worker {worker_rc}: {logs[0].read_text()[-2000:]}"
@@ -396,15 +404,33 @@ def test_tasks_page_screenshot(
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_the_password_never_leaks(cluster: Cluster) -> None:
+def test_neither_the_password_nor_the_endpoint_key_ever_leaks(cluster: Cluster) -> None:
     for path in ("/api/workers?refresh=1", "/api/tasks", "/tasks", "/workers", "/broker", "/"):
         cluster.get(path)
+    for task_id in cluster.get("/api/tasks").json():
+        cluster.get(f"/api/task/info/{task_id}")
+        cluster.get(f"/task/{task_id}")
     token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    assert len(cluster.bodies) > 6
+    assert len(cluster.bodies) > 8
     for body in cluster.bodies:
-        assert PASSWORD not in body and token not in body
+        assert PASSWORD not in body and token not in body and ENDPOINT_KEY not in body
     for log in cluster.logs:
-        assert PASSWORD not in log.read_text(errors="replace"), log.name
+        text = log.read_text(errors="replace")
+        assert PASSWORD not in text and ENDPOINT_KEY not in text, log.name
+    files = [p for p in cluster.home.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if ENDPOINT_KEY.encode() in p.read_bytes()]
+    from cab_core.store import ResultStore
+
+    with ResultStore(cluster.store_url) as store:  # the record, every table, and the kept exchanges
+        with store.engine.connect() as conn:
+            dump = "".join(
+                str(row)
+                for table in ("cells", "spans", "model_calls", "planned", "sweeps")
+                for row in conn.exec_driver_sql(f"SELECT * FROM {table}")
+            )
+        exchanges = [ex for cell in cluster.cell_ids for ex in store.exchanges(cell, 1)]
+    assert cluster.sweep_id in dump and ENDPOINT_KEY not in dump
+    assert exchanges and all(ENDPOINT_KEY.encode() not in e.request_body + e.response_body for e in exchanges)
 
 
 @pytest.mark.redis

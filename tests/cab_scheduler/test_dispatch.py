@@ -376,3 +376,33 @@ def test_release_never_deletes_another_dispatchers_lease(
     assert not d.release_lease() and client.get(DISPATCHER_LEASE) == b"dispatcher-other"
     assert not d._hold_lease(), "nor renews it"
     assert 0 < client.pttl(DISPATCHER_LEASE) <= 60_000
+
+
+# -- budgets ---------------------------------------------------------------------------------------
+
+
+def test_a_spent_budget_stops_the_fan_out_and_says_why(
+    broker_url: str, client: redis.Redis, store: ResultStore
+) -> None:
+    spec = SweepSpec(
+        sweep_id="budgeted",
+        tuis=["reference"],
+        models=["scripted/noop"],
+        tasks=[TASK],
+        reruns=6,
+        budget={"max_tokens": 1000},
+    )
+    cells = expand(spec, CATALOG, ["reference"])
+    assert all(c.budget == spec.budget for c in cells)
+    plan.record_plan(store, spec, cells)
+    app = make_celery(broker_url)
+    first = dispatch_once("budgeted", store=store, app=app, client=client, max_queued=2)
+    assert first.enqueued == 2 and first.budget_spent is None
+    done = make_result(sweep_id="budgeted", tui="reference", model="scripted/noop", task_id=TASK)
+    assert done.axes is not None and (done.axes.tokens.total_tokens or 0) >= 1000
+    store.upsert_result(done)
+    client.delete(CPU)  # the two queued cells were taken by workers
+    second = dispatch_once("budgeted", store=store, app=app, client=client, max_queued=2)
+    assert second.enqueued == 0 and second.budget_spent and "token budget spent" in second.budget_spent
+    assert client.get(keys.budget("budgeted")).decode() == second.budget_spent
+    assert client.llen(CPU) == 0 and plan.pending_count(store, "budgeted") == 4

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,9 @@ PY_TASK = "polyglot/python-semver-sort"
 
 
 @pytest.fixture(scope="module")
-def host(images, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostContext]:  # noqa: ANN001
-    settings = Settings(
-        home=tmp_path_factory.mktemp("home"), tasks_dir=REPO / "tasks", images_dir=REPO / "images"
-    )
-    with LocalHost(settings) as h:
-        assert h.ctx is not None
-        yield h.ctx
+def host(local_host: LocalHost) -> HostContext:
+    assert local_host.ctx is not None
+    return local_host.ctx
 
 
 def cell(model: str, task_id: str = PY_TASK, **timeouts: float) -> CellSpec:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cab_core.errors import StoreError
-from cab_core.schema import FailureClass
+from cab_core.schema import CellResult, Exchange, FailureClass
 from cab_core.store import ResultStore, result_store
 from cab_core.store.tables import cells, model_calls, spans
 from tests.cab_core.store.factories import make_result, make_sweep
@@ -44,6 +45,39 @@ def test_rewrite_replaces_spans_and_calls(store: ResultStore) -> None:
     store.upsert_result(fewer)
     assert _counts(store, result.identity.cell_id) == (1, 2, 1)
     assert store.get(result.identity.cell_id) == fewer
+
+
+def test_exchanges_are_stored_apart_from_the_record_and_replaced_with_it(store: ResultStore) -> None:
+    result = make_result(calls=2)
+    sse = b'data: {"choices":[]}\n\ndata: [DONE]\n\n'
+    kept = [
+        Exchange(
+            seq=0,
+            request_hash="a" * 64,
+            endpoint_path="/v1/chat/completions",
+            http_status=200,
+            content_type="application/json",
+            request_body=b'{"x":1}',
+            response_body=b"\x00\xffbinary",
+        ),
+        Exchange(
+            seq=1,
+            request_hash="b" * 64,
+            endpoint_path="/v1/chat/completions",
+            http_status=200,
+            content_type="text/event-stream",
+            request_body=b"{}",
+            response_body=sse * 500,
+        ),
+    ]
+    store.upsert_result(result.model_copy(update={"exchanges": kept}))
+    ident = result.identity
+    assert store.exchanges(ident.cell_id, ident.attempt) == kept
+    assert "exchanges" not in result.model_copy(update={"exchanges": kept}).model_dump(mode="json")
+    assert store.get(ident.cell_id) == result  # the record itself carries no bytes
+    store.upsert_result(result.model_copy(update={"exchanges": kept[:1]}))
+    assert store.exchanges(ident.cell_id, ident.attempt) == kept[:1]
+    assert store.exchanges(ident.cell_id, ident.attempt + 1) == []
 
 
 @pytest.mark.parametrize(
@@ -205,3 +239,38 @@ def test_concurrent_schema_creation_on_an_empty_database() -> None:
         for t in threads:
             t.join(timeout=60)
         assert errors == []
+
+
+def test_sweep_spend_counts_every_attempt_and_reports_unknowns(store: ResultStore) -> None:
+    def priced(result: CellResult, cost: float | None) -> CellResult:
+        axes = result.axes
+        assert axes is not None
+        tokens = axes.tokens.model_copy(update={"cost_usd": cost})
+        return result.model_copy(update={"axes": axes.model_copy(update={"tokens": tokens})})
+
+    first = make_result(calls=2, attempt=1, failure_class=FailureClass.infra, reason="endpoint down")
+    second = make_result(calls=3, attempt=2)
+    other = make_result(calls=2, task_id="polyglot/other")
+    unknown = make_result(calls=2, task_id="polyglot/unknown", tokens=False)
+    for r, cost in ((first, 0.25), (second, 0.5), (other, None), (unknown, None)):
+        store.upsert_result(priced(r, cost))
+    store.upsert_result(make_result(sweep_id="another-sweep"))
+    spend = store.sweep_spend("free-20260527")
+    want = sum(r.axes.tokens.total_tokens or 0 for r in (first, second, other))  # type: ignore[union-attr]
+    assert (spend.attempts, spend.tokens, spend.unknown_tokens, spend.unknown_cost) == (4, want, 1, 2)
+    assert spend.cost_usd == pytest.approx(0.75)
+    assert store.sweep_spend("nothing-here").attempts == 0
+
+
+def test_a_store_made_before_the_spend_columns_gets_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with ResultStore(url) as old:
+        old.create_schema()
+        with old.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE cells DROP COLUMN cost_usd"))
+            conn.execute(text("ALTER TABLE cells DROP COLUMN total_tokens"))
+    with ResultStore(url) as new:
+        new.create_schema()
+        result = make_result()
+        new.upsert_result(result)
+        assert new.sweep_spend(result.identity.sweep_id).tokens == result.axes.tokens.total_tokens  # type: ignore[union-attr]

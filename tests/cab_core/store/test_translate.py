@@ -84,8 +84,9 @@ def test_unreadable_record_is_a_store_error(tmp_path) -> None:
     with store.engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO cells VALUES ('c', 1, 's', 't', 'm', 'k', 1, 'none', NULL, NULL, 1, '{}', 99, "
-                "'2026-01-01 00:00:00')"
+                "INSERT INTO cells (cell_id, attempt, sweep_id, tui, model, task_id, run, failure_class, "
+                "composite, pass, final, record, schema_version, updated_at) VALUES ('c', 1, 's', 't', 'm', "
+                "'k', 1, 'none', NULL, NULL, 1, '{}', 99, '2026-01-01 00:00:00')"
             )
         )
     with pytest.raises(StoreError, match="cannot read"):

@@ -158,7 +158,8 @@ def cluster_factory(
 
 def agent_containers(sandbox, cell_id: str) -> list[tuple[str, str]]:  # noqa: ANN001
     """(name, worker label) of the agent containers of a cell on this host."""
-    found = sandbox.client.containers.list(
+    # one listing call: the SDK's containers.list inspects each container and races their removal
+    found = sandbox.client.api.containers(
         all=True, filters={"label": [f"cab.cell_id={cell_id}", "cab.role=agent"]}
     )
-    return [(c.name, c.labels.get("cab.worker", "")) for c in found]
+    return [(c["Names"][0].lstrip("/"), (c.get("Labels") or {}).get("cab.worker", "")) for c in found]

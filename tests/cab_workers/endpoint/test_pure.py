@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -146,3 +147,25 @@ def test_module_entry_serves_until_interrupted(fixture_tasks: Path) -> None:
         os.kill(proc.pid, signal.SIGINT)
         proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "want"), [("drip", 0.05), ("drip-250", 0.25), ("dripping", None), ("oracle", None)]
+)
+def test_drip_pacing_names(name: str, want: float | None) -> None:
+    from cab_workers.endpoint.behaviours import drip_of
+
+    assert drip_of(name) == want
+
+
+def test_hostile_models_ask_for_their_one_command_then_finish() -> None:
+    from cab_workers.endpoint import hostile
+    from cab_workers.endpoint.behaviours import Conversation, ShellTool, script_for
+
+    assert script_for("hostile-nope") is None and script_for("hang") is None
+    for kind, command in hostile.COMMANDS.items():
+        script = script_for(f"hostile-{kind}")
+        assert script is not None
+        first = script(Conversation(["do the task"], 0, ShellTool("bash")), None)  # type: ignore[arg-type]
+        assert first.tool_calls and json.loads(first.tool_calls[0].arguments) == {"command": command}
+        assert script(Conversation(["do the task"], 1, ShellTool("bash")), None).content == hostile.DONE_TEXT  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -11,11 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from structlog.testing import capture_logs
 
 from cab_core.schema import TokenSource
 from cab_workers.endpoint import ScriptedEndpoint
-from cab_workers.proxy import CellGrant, ModelProxy, Upstream
+from cab_workers.proxy import CellGrant, ModelProxy, ReplayBook, Upstream
 
 from .conftest import REAL_KEY, RESPONSES_USAGE, EchoUpstream, serve  # noqa: F401
 
@@ -238,7 +243,7 @@ def test_upstream_timeout_is_504_and_infra(endpoint: ScriptedEndpoint) -> None:
         resp = post(grant, body("scripted/hang"))
         calls = proxy.close_cell(grant.token)
     assert resp.status_code == 504 and resp.json()["error"]["code"] == "upstream_timeout"
-    assert [c.error for c in calls] == ["upstream timed out (ReadTimeout)"] * 2
+    assert [c.error for c in calls] == ["upstream timed out (read)"] * 2
     assert grant.record.infra_failure
 
 
@@ -258,3 +263,116 @@ def test_fifty_concurrent_cells_are_recorded_apart(proxy: ModelProxy, endpoint: 
     for g, payload in zip(grants, payloads, strict=True):
         (call,) = proxy.close_cell(g.token)
         assert call.request_hash == canon_hash(payload) and call.prompt_tokens
+
+
+def test_a_recorded_cell_replays_without_its_endpoint(proxy: ModelProxy, endpoint: ScriptedEndpoint) -> None:
+    recorded = proxy.open_cell("cell/recorded", Upstream(endpoint.url, REAL_KEY))
+    first, second = body("scripted/oracle"), body("scripted/oracle", stream=True)
+    answers = [post(recorded, first), post(recorded, second)]
+    live = proxy.close_cell(recorded.token)
+    book = ReplayBook(recorded.record.exchanges)
+    assert [e.seq for e in recorded.record.exchanges] == [0, 1]
+
+    replay = proxy.open_cell("cell/replay", Upstream("http://127.0.0.1:9/v1", None, replay=book))
+    again = [post(replay, first), post(replay, second)]
+    assert [(a.status_code, a.content) for a in again] == [(a.status_code, a.content) for a in answers]
+    other = post(replay, body("scripted/oracle"))  # nothing left to answer with: a miss, infra
+    calls = proxy.close_cell(replay.token)
+    assert other.status_code == 502 and other.json()["error"]["code"] == "replay_miss"
+    assert replay.record.infra_failure and "replay" in replay.record.infra_failure
+    assert [c.replay for c in calls] == ["hash", "hash", None]
+    tokens = [(c.prompt_tokens, c.completion_tokens, c.stream, c.request_hash) for c in calls[:2]]
+    assert tokens == [(c.prompt_tokens, c.completion_tokens, c.stream, c.request_hash) for c in live]
+
+
+def test_replay_falls_back_to_recorded_order_when_the_request_changed(
+    proxy: ModelProxy, endpoint: ScriptedEndpoint
+) -> None:
+    recorded = proxy.open_cell("cell/recorded-2", Upstream(endpoint.url, REAL_KEY))
+    answer = post(recorded, body())
+    proxy.close_cell(recorded.token)
+    replay = proxy.open_cell(
+        "cell/replay-2", Upstream("http://127.0.0.1:9/v1", None, replay=ReplayBook(recorded.record.exchanges))
+    )
+    again = post(replay, body())  # a fresh system prompt: another hash
+    (call,) = proxy.close_cell(replay.token)
+    assert again.content == answer.content and call.replay == "order" and replay.record.infra_failure is None
+
+
+def test_a_stream_refused_with_stream_options_is_sent_again_without_them(proxy: ModelProxy) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def strict(request: Request) -> Response:  # like servers that reject unknown fields
+        payload = await request.json()
+        seen.append(payload)
+        if "stream_options" in payload:
+            return JSONResponse({"error": {"message": "stream_options: extra fields not permitted"}}, 400)
+        chunk = {"choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}]}
+        return Response(f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n", media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/v1/chat/completions", strict, methods=["POST"])])
+    with serve(app) as url:
+        grant = proxy.open_cell("cell/strict", Upstream(url, REAL_KEY))
+        first, second = post(grant, body(stream=True)), post(grant, body(stream=True))
+        calls = proxy.close_cell(grant.token)
+    assert first.status_code == second.status_code == 200
+    assert ["stream_options" in p for p in seen] == [True, False, False]  # asked once, then never again
+    assert [c.http_status for c in calls] == [400, 200, 200]
+    assert calls[0].error and "stream_options" in calls[0].error
+    assert calls[1].estimated and calls[1].completion_tokens  # no usage in the stream: counted, marked
+    assert grant.record.infra_failure is None
+
+
+class CountingUpstream:
+    """An upstream that takes 0.2 s per call and remembers how many calls it had at once."""
+
+    def __init__(self) -> None:
+        self.now = self.peak = self.total = 0
+
+        async def chat(request: Request) -> Response:
+            self.now += 1
+            self.total += 1
+            self.peak = max(self.peak, self.now)
+            try:
+                await asyncio.sleep(0.2)
+                return JSONResponse({"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]})
+            finally:
+                self.now -= 1
+
+        self.app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+
+
+@pytest.mark.redis
+def test_the_endpoint_cap_is_shared_by_every_proxy_on_one_redis(redis_server: Any) -> None:
+    """Two hosts' proxies, 12 calls at once, a cap of 2: the endpoint never sees more than 2."""
+    upstream = CountingUpstream()
+    with (
+        serve(upstream.app) as url,
+        ModelProxy(redis_url=redis_server.url) as a,
+        ModelProxy(redis_url=redis_server.url) as b,
+    ):
+        grants = [
+            p.open_cell(f"cell/cap-{i}", Upstream(url, REAL_KEY, concurrency=2))
+            for i, p in enumerate([a, b] * 3)
+        ]
+        with ThreadPoolExecutor(12) as pool:
+            statuses = list(pool.map(lambda g: post(g, body()).status_code, grants * 2))
+        calls = [c for g in grants for c in (a if g.port == a.port else b).close_cell(g.token)]
+    assert statuses == [200] * 12 and upstream.total == 12
+    assert upstream.peak == 2
+    waits = sorted(c.queued_ms or 0 for c in calls)
+    assert waits[-1] >= 400  # the last ones waited for two rounds of 0.2 s calls
+    assert redis_server.client().keys("cab:sem:endpoint:*") == []  # every slot given back
+
+
+def test_the_endpoint_cap_without_redis_holds_within_one_proxy(proxy: ModelProxy) -> None:
+    upstream = CountingUpstream()
+    with serve(upstream.app) as url:
+        grants = [
+            proxy.open_cell(f"cell/local-cap-{i}", Upstream(url, REAL_KEY, concurrency=3)) for i in range(9)
+        ]
+        with ThreadPoolExecutor(9) as pool:
+            statuses = list(pool.map(lambda g: post(g, body()).status_code, grants))
+        for g in grants:
+            proxy.close_cell(g.token)
+    assert statuses == [200] * 9 and upstream.peak == 3

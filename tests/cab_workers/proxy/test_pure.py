@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
+import aiohttp
 import pytest
 
 import cab_workers.proxy as proxy_pkg
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(proxy_pkg.__all__) == ["CellGrant", "CellRecord", "ModelProxy", "Upstream"]
+    assert sorted(proxy_pkg.__all__) == ["CellGrant", "CellRecord", "ModelProxy", "ReplayBook", "Upstream"]
 
 
 @pytest.mark.parametrize(
@@ -93,11 +93,17 @@ def test_tally_estimates_without_usage() -> None:
 
 def test_upstream_body_adds_usage_to_streams_and_maps_models() -> None:
     raw = b'{"model":"a","stream":true}'
-    sent = json.loads(wire.upstream_body(raw, json.loads(raw), "chat/completions", {"a": "b"}))
-    assert sent == {"model": "b", "stream": True, "stream_options": {"include_usage": True}}
+    sent, asked = wire.upstream_body(raw, json.loads(raw), "chat/completions", {"a": "b"})
+    assert asked and json.loads(sent) == {
+        "model": "b",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     plain = b'{"model":"a"}'
-    assert wire.upstream_body(plain, json.loads(plain), "chat/completions", None) is plain
-    assert wire.upstream_body(raw, json.loads(raw), "responses", None) is raw
+    assert wire.upstream_body(plain, json.loads(plain), "chat/completions", None) == (plain, False)
+    assert wire.upstream_body(raw, json.loads(raw), "responses", None)[0] is raw
+    refused, asked = wire.upstream_body(raw, json.loads(raw), "chat/completions", None, ask_usage=False)
+    assert refused is raw and not asked
 
 
 def test_upstream_headers_drop_credentials_and_the_cell_token() -> None:
@@ -107,25 +113,36 @@ def test_upstream_headers_drop_credentials_and_the_cell_token() -> None:
 
 
 def test_client_headers_never_echo_the_key() -> None:
-    headers = httpx.Headers({"x-debug": "key=real", "content-length": "3", "x-request-id": "r1"})
+    headers = {"x-debug": "key=real", "content-length": "3", "x-request-id": "r1"}
     assert wire.client_headers(headers, "real") == {"x-request-id": "r1"}
     assert wire.scrub(b"oops real", "real") == b"oops ***"
 
 
+def _connector_error() -> aiohttp.ClientConnectorError:
+    key = aiohttp.client_reqrep.ConnectionKey("h", 1, False, True, None, None, None)
+    return aiohttp.ClientConnectorError(key, OSError(111, "refused"))
+
+
 @pytest.mark.parametrize(
-    ("exc", "kind"),
+    ("exc", "want"),
     [
-        (httpx.ReadTimeout("t"), "timeout"),
-        (httpx.ConnectTimeout("t"), "timeout"),
-        (httpx.PoolTimeout("t"), "timeout"),
-        (httpx.ConnectError("c"), "transport"),
-        (httpx.ReadError("r"), "transport"),
-        (httpx.RemoteProtocolError("p"), "transport"),
-        (httpx.WriteError("w"), "transport"),
+        (aiohttp.ServerTimeoutError("t"), ("timeout", "upstream timed out (read)")),
+        (aiohttp.ConnectionTimeoutError("t"), ("timeout", "upstream timed out (connect)")),
+        (TimeoutError(), ("timeout", "upstream timed out (read)")),
+        (_connector_error(), ("transport", "upstream connection failed (connect)")),
+        (aiohttp.ServerDisconnectedError(), ("transport", "upstream connection failed (disconnected)")),
+        (aiohttp.ClientPayloadError("p"), ("transport", "upstream connection failed (payload)")),
+        (aiohttp.ClientOSError(104, "reset"), ("transport", "upstream connection failed (reset)")),
+        (ConnectionResetError(), ("transport", "upstream connection failed (reset)")),
+        (
+            aiohttp.ClientResponseError(None, (), status=0),
+            ("transport", "upstream connection failed (ClientResponseError)"),
+        ),  # type: ignore[arg-type]
     ],
 )
-def test_every_transport_error_has_a_kind(exc: httpx.TransportError, kind: str) -> None:
-    assert wire.describe(exc)[0] == kind
+def test_every_transport_error_has_a_kind_and_a_name(exc: BaseException, want: tuple[str, str]) -> None:
+    assert isinstance(exc, wire.TRANSPORT_ERRORS)
+    assert wire.describe(exc) == want
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,116 @@
+"""``cab replay``: rerun a recorded cell with the proxy answering from its recorded model calls.
+
+    plan_replay(store, catalog, adapters, cell_id)   the recorded result, its exchanges and the cell
+                                                     to run again (sweep ``<sweep>.replay``)
+    compare(recorded, replayed)                      per-axis differences (pure)
+
+No endpoint and no key are needed: the replayed cell's upstream is a ``ReplayBook`` of the recorded
+answers (matched by request hash, else by position). A deterministic agent sends the same requests,
+gets the same answers, and leaves the same work dir, so every per-axis score repeats. Latency is not
+compared (it is wall clock), nor the composite that includes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from cab_core.errors import ConfigError
+from cab_core.schema import Axes, CellResult, CellSpec, Exchange, make_cell_id
+from cab_core.store import ResultStore
+from cab_scheduler.catalog import TaskCatalog
+from cab_scheduler.sweep import expand
+
+REPLAY_ENDPOINT = "replay"
+"""``CellSpec.endpoint`` of a replayed cell: the host answers it from a ``ReplayBook``."""
+REPLAY_SUFFIX = ".replay"
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    recorded: CellResult
+    exchanges: list[Exchange]
+    cell: CellSpec
+    """The cell to run: the recorded one under sweep ``<sweep>.replay``, endpoint ``replay``."""
+    prompt_changed: bool
+    """The task's prompt is not the one recorded (the replay may diverge)."""
+
+
+def plan_replay(
+    store: ResultStore, catalog: TaskCatalog, adapters: list[str], cell_id: str, attempt: int | None = None
+) -> ReplayPlan:
+    """What replaying ``cell_id`` (its latest attempt by default) takes; ``ConfigError`` when it cannot."""
+    recorded = store.get(cell_id, attempt)
+    if recorded is None:
+        raise ConfigError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`")
+    ident = recorded.identity
+    exchanges = store.exchanges(cell_id, ident.attempt)
+    if not exchanges:
+        raise ConfigError(
+            f"{cell_id} attempt {ident.attempt} has no recorded model answers to replay "
+            "(its agent got none, or it was recorded before cab kept them)"
+        )
+    spec = next((s for s in store.sweeps() if s.sweep_id == ident.sweep_id), None)
+    if spec is None:
+        raise ConfigError(
+            f"sweep {ident.sweep_id!r} of {cell_id} is not in the store; cannot rebuild the cell"
+        )
+    original = next((c for c in expand(spec, catalog, adapters) if c.cell_id == cell_id), None)
+    if original is None:
+        raise ConfigError(f"{cell_id} is not a cell of sweep {ident.sweep_id!r} any more (its spec changed)")
+    sweep_id = ident.sweep_id + REPLAY_SUFFIX
+    cell = original.model_copy(
+        update={
+            "sweep_id": sweep_id,
+            "cell_id": make_cell_id(
+                sweep_id, original.tui, original.model, original.task.task_id, original.run
+            ),
+            "endpoint": REPLAY_ENDPOINT,
+            "api_key_env": None,
+            "model_concurrency": None,
+        }
+    )
+    changed = (
+        recorded.digests is not None
+        and hashlib.sha256(original.task.prompt.encode()).hexdigest() != recorded.digests.prompt_sha256
+    )
+    return ReplayPlan(recorded=recorded, exchanges=exchanges, cell=cell, prompt_changed=changed)
+
+
+@dataclass(frozen=True)
+class AxisValue:
+    axis: str
+    recorded: Any
+    replayed: Any
+
+    @property
+    def same(self) -> bool:
+        return self.recorded == self.replayed
+
+
+def _values(axes: Axes) -> dict[str, Any]:
+    """The per-axis numbers a deterministic replay must repeat."""
+    p, t, b, r, i = axes.pass_rate, axes.tokens, axes.blast_radius, axes.refusal, axes.integrity
+    return {
+        "pass": p.passed,
+        "partial_score": p.partial_score,
+        "prompt_tokens": t.prompt_tokens,
+        "completion_tokens": t.completion_tokens,
+        "total_tokens": t.total_tokens,
+        "tokens_per_correct_task": t.tokens_per_correct_task,
+        "blast_radius": b.blast_radius,
+        "changes": sorted([*b.added, *b.removed, *b.modified]),
+        "refusal": r.refusal,
+        "refusal_correct": r.refusal_correct,
+        "integrity": i.integrity,
+    }
+
+
+def compare(recorded: CellResult, replayed: CellResult) -> list[AxisValue]:
+    """Every compared per-axis value side by side; an unscored side compares as None."""
+    a = _values(recorded.axes) if recorded.axes else {}
+    b = _values(replayed.axes) if replayed.axes else {}
+    return [AxisValue(k, a.get(k), b.get(k)) for k in dict.fromkeys([*a, *b])] or [
+        AxisValue("scored", recorded.axes is not None, replayed.axes is not None)
+    ]
