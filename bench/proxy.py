@@ -9,8 +9,8 @@ key), and the load generator (this process: aiohttp on uvloop). Every measuremen
 one run, direct to the endpoint and through the proxy, interleaved, and printed side by side:
 
 * **call latency**: non-streamed ``scripted/noop`` calls, one client, p50 / p99;
-* **streams**: ``scripted/drip-250`` streams (the endpoint pauses 250 ms between chunks, so a stream
-  lasts about 1.5 s, like a short real generation) at each level of concurrent clients: total latency
+* **streams**: ``scripted/drip-500`` streams (the endpoint pauses 500 ms between its 8 chunks, so a
+  stream lasts about 4 s, like a short real generation) at each level of concurrent clients: total latency
   and time to first token (first body byte), p50 / p99;
 * **throughput**: non-streamed calls from each level of closed-loop clients, requests per second. The
   load comes from ``wrk`` when it is installed (``apt-get install wrk``): a Python load generator
@@ -48,7 +48,9 @@ KEY = "sk-bench-real-key"
 TASKS = REPO / "tests" / "cab_workers" / "endpoint" / "fixtures" / "tasks"
 
 
-STREAM_MODEL = "scripted/drip-250"
+STREAM_MODEL = "scripted/drip-500"
+STREAM_S = 4.0
+"""How long one of its streams lasts; clients start spread over that much time."""
 
 
 def _quiet() -> None:
@@ -103,9 +105,17 @@ async def _one(session: aiohttp.ClientSession, url: str, token: str, model: str,
 
 
 async def _run(
-    url: str, tokens: list[str], clients: int, model: str, stream: bool, seconds: float, calls: int | None
+    url: str,
+    tokens: list[str],
+    clients: int,
+    model: str,
+    stream: bool,
+    seconds: float,
+    calls: int | None,
+    stagger_s: float = 0.0,
 ) -> dict[str, float]:
-    """``clients`` closed-loop clients for ``seconds`` (or ``calls`` calls in all)."""
+    """``clients`` closed-loop clients for ``seconds`` (or ``calls`` calls in all); client ``w`` starts
+    ``w / clients * stagger_s`` late, so equal-length streams do not all start (and queue) at once."""
     lat: list[float] = []
     ttft: list[float] = []
     counter = iter(range(calls) if calls else range(10**9))
@@ -116,6 +126,7 @@ async def _run(
         deadline = time.perf_counter() + seconds
 
         async def client(w: int) -> None:
+            await asyncio.sleep(w / clients * stagger_s)
             for i in counter:
                 if not calls and time.perf_counter() > deadline:
                     return
@@ -125,7 +136,7 @@ async def _run(
 
         t0 = time.perf_counter()
         await asyncio.gather(*(client(w) for w in range(clients)))
-        wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0 - stagger_s / 2
     return {
         "calls": len(lat),
         "p50_ms": pct(lat, 50),
@@ -244,7 +255,15 @@ def main(argv: list[str] | None = None) -> None:
         results["streams"] = {}
         for n in levels:
             row = _pair(
-                upstream, proxy_url, tokens, clients=n, model=STREAM_MODEL, stream=True, seconds=s, calls=None
+                upstream,
+                proxy_url,
+                tokens,
+                clients=n,
+                model=STREAM_MODEL,
+                stream=True,
+                seconds=max(s, 2 * STREAM_S),
+                calls=None,
+                stagger_s=STREAM_S,
             )
             results["streams"][n] = row
             print(

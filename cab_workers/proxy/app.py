@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import structlog
 from aiohttp import web
-from structlog.contextvars import bound_contextvars
 
 from cab_workers.proxy.cells import CellRegistry
 from cab_workers.proxy.forward import ProxyState, RetryPolicy, forward
@@ -29,6 +28,9 @@ log = structlog.get_logger(__name__)
 CONNECT_TIMEOUT_S = 30.0
 MAX_CONNECTIONS = 1024
 """Upstream connections the proxy opens at most (all cells together)."""
+KEEPALIVE_S = 3.0
+"""Idle upstream connections are dropped after this: below uvicorn's (vLLM's) and node's 5 s, so an
+agent's next call (after a tool ran) never lands on a connection the server already closed."""
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """Largest request body accepted (long agent conversations run to megabytes)."""
 
@@ -68,8 +70,7 @@ def _route(rest: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
                 reason="closed cell" if closed else "unknown token",
             )
             return web.json_response(_UNAUTHORISED, status=401)
-        with bound_contextvars(cell_id=cell.record.cell_id):
-            return await forward(request, request.app[STATE], cell, rest)
+        return await forward(request, request.app[STATE], cell, rest)  # its logs are bound to the cell
 
     return handler
 
@@ -86,7 +87,9 @@ def create_proxy_app(
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=min(CONNECT_TIMEOUT_S, upstream_timeout_s), sock_read=upstream_timeout_s
         )
-        connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, ttl_dns_cache=300)
+        connector = aiohttp.TCPConnector(
+            limit=MAX_CONNECTIONS, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=KEEPALIVE_S
+        )
         async with aiohttp.ClientSession(
             connector=connector, timeout=timeout, auto_decompress=False, trust_env=False
         ) as session:

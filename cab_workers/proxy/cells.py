@@ -66,22 +66,27 @@ class CellRecord:
 
     def __init__(self, cell_id: str) -> None:
         self.cell_id = cell_id
-        self._calls: list[ModelCall] = []
-        self._exchanges: list[Exchange] = []
+        self._calls: list[dict[str, object]] = []
+        self._exchanges: list[dict[str, object]] = []
         self._infra_failure: str | None = None
         self._lock = threading.Lock()
 
+    # Rows are kept as plain dicts while the cell runs and validated into records when read: the
+    # proxy's event loop pays for a dict, the pipeline (once, at close) for the validation.
+
     @property
     def calls(self) -> list[ModelCall]:
-        """A copy of the calls so far; ``seq`` counts from 0 in this order."""
+        """The calls so far, validated; ``seq`` counts from 0 in this order."""
         with self._lock:
-            return list(self._calls)
+            rows = list(self._calls)
+        return [ModelCall.model_validate(r) for r in rows]
 
     @property
     def exchanges(self) -> list[Exchange]:
         """The bytes of every answer the agent got, by ``seq``."""
         with self._lock:
-            return list(self._exchanges)
+            rows = list(self._exchanges)
+        return [Exchange.model_validate(r) for r in rows]
 
     @property
     def infra_failure(self) -> str | None:
@@ -96,25 +101,25 @@ class CellRecord:
         request_body: bytes | None = None,
         response: tuple[bytes, str] | None = None,
         **fields: object,
-    ) -> ModelCall:
-        """Record one try (``seq`` assigned here); ``response`` = (body, content type) when its answer
-        reached the agent, kept with ``request_body`` as the call's ``Exchange``."""
+    ) -> int:
+        """Record one try, with ``ModelCall`` fields; returns its ``seq``. ``response`` = (body, content
+        type) when its answer reached the agent, kept with ``request_body`` as the call's ``Exchange``."""
         with self._lock:
-            call = ModelCall.model_validate({**fields, "seq": len(self._calls)})
-            self._calls.append(call)
-            if response is not None and call.http_status is not None:
+            seq = len(self._calls)
+            self._calls.append({**fields, "seq": seq})
+            if response is not None and fields.get("http_status") is not None:
                 self._exchanges.append(
-                    Exchange(
-                        seq=call.seq,
-                        request_hash=call.request_hash,
-                        endpoint_path=call.endpoint_path or "",
-                        http_status=call.http_status,
-                        content_type=response[1],
-                        request_body=request_body or b"",
-                        response_body=response[0],
-                    )
+                    {
+                        "seq": seq,
+                        "request_hash": fields["request_hash"],
+                        "endpoint_path": fields.get("endpoint_path") or "",
+                        "http_status": fields["http_status"],
+                        "content_type": response[1],
+                        "request_body": request_body or b"",
+                        "response_body": response[0],
+                    }
                 )
-            return call
+            return seq
 
     def mark_infra(self, reason: str) -> None:
         with self._lock:

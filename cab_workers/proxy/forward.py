@@ -97,7 +97,7 @@ class _Call:
         **fields: Any,
     ) -> None:
         latency = round((time.monotonic() - started) * 1000, 3)
-        call = self.cell.record.add(
+        seq = self.cell.record.add(
             request_body=self.raw,
             response=response,
             **self.common,
@@ -109,14 +109,14 @@ class _Call:
         )
         self.log.info(
             "proxy_call",
-            seq=call.seq,
-            path=call.endpoint_path,
+            seq=seq,
+            path=self.path,
             attempt=attempt,
-            status=call.http_status,
-            error=call.error,
+            status=fields.get("http_status"),
+            error=fields.get("error"),
             latency_ms=latency,
-            prompt_tokens=call.prompt_tokens,
-            completion_tokens=call.completion_tokens,
+            prompt_tokens=fields.get("prompt_tokens"),
+            completion_tokens=fields.get("completion_tokens"),
         )
 
     def tokens(self, tally: Tally) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def _prepare(request: web.Request, raw: bytes, cell: OpenCell, rest: str, ask_us
         "model": str(obj.get("model") or ""),
         "endpoint_path": f"/v1/{rest}",
         "stream": bool(obj.get("stream")),
-        "source": TokenSource.proxy,
+        "source": TokenSource.proxy.value,  # a plain str: rows of atomics stay out of the GC
     }
     upstream = cell.upstream
     body, asked = wire.upstream_body(raw, parsed, rest, upstream.model_map, ask_usage=ask_usage)
@@ -295,7 +295,6 @@ async def _relay(
             kept.append(chunk)
             await out.write(chunk)
             chunk = await resp.content.readany()
-        await out.write_eof()
     except ConnectionResetError:  # the agent hung up; aiohttp's ClientConnectionResetError included
         error = "client disconnected before the stream ended"
     except wire.TRANSPORT_ERRORS as exc:
@@ -305,8 +304,7 @@ async def _relay(
         body = wire.error_body(f"Upstream stream broke (infra): {error}", "upstream_stream")
         with contextlib.suppress(ConnectionResetError):
             await out.write(f"data: {json.dumps(body)}\n\n".encode())
-            await out.write_eof()
-    finally:
+    finally:  # recorded before the stream's end reaches the agent: a closed cell has every call
         tally.end_sse()
         call.record(
             attempt,
@@ -318,6 +316,8 @@ async def _relay(
             response=(b"".join(kept), resp.headers.get("content-type", SSE)),
             **call.tokens(tally),
         )
+    with contextlib.suppress(ConnectionResetError):
+        await out.write_eof()
     return out
 
 
@@ -339,7 +339,6 @@ async def _replay(request: web.Request, call: _Call) -> web.StreamResponse:
             if event:
                 await out.write(event + b"\n\n")
                 ttft = ttft or round((time.monotonic() - started) * 1000, 3)
-        await out.write_eof()
     else:
         with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
             tally.feed_json(json.loads(ex.response_body))
@@ -355,4 +354,6 @@ async def _replay(request: web.Request, call: _Call) -> web.StreamResponse:
         response=(ex.response_body, ex.content_type),
         **call.tokens(tally),
     )
+    if isinstance(out, web.StreamResponse) and out.prepared:
+        await out.write_eof()  # after the record, as for live streams
     return out
