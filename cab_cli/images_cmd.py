@@ -18,7 +18,10 @@ images_app = typer.Typer(help="Build and list cab's images.", no_args_is_help=Tr
 def build(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Images to build; default base and reference (`worker` only when named)."),
+        typer.Argument(
+            help="Images to build; default base and reference (`worker` and the TUIs, e.g. `opencode`, "
+            "when named; `cab images list` names them all)."
+        ),
     ] = None,
     ca_bundle: Annotated[
         Path | None,
@@ -79,8 +82,10 @@ def list_() -> None:
         rows = describe(builder)
     except CabError as e:
         fail(e)
-    table = Table("image", "tag", "built", "image id", "default")
+    table = Table("image", "version", "tag", "built", "image id (digest)", "default")
     for row in rows:
         default = "yes" if row["default"] == "true" else "by name"
-        table.add_row(row["name"], row["tag"], row["built"], row["image_id"] or "-", default)
+        table.add_row(
+            row["name"], row["version"] or "-", row["tag"], row["built"], row["image_id"] or "-", default
+        )
     console.print(table)

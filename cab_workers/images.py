@@ -17,7 +17,7 @@ for pip/npm/apt behind a TLS-intercepting proxy) + the image's entries in :data:
 Every extra entry is hashed by its sources (never by built bytes such as the wheel's). Images in
 :data:`BUILD_ORDER` are built by default; those in :data:`EXTRA` only when named.
 
-Dockerfiles stay conventional (``FROM debian:bookworm-slim``); when that tag is absent and cannot be
+Dockerfiles stay conventional (``FROM debian:trixie-slim``); when that tag is absent and cannot be
 pulled, it is created locally from a Debian rootfs (mmdebstrap + import), using the host's own apt
 sources.
 """
@@ -52,7 +52,9 @@ BUILD_ORDER = ("base", "reference")
 """Images cab builds by default, parents first. ``base`` is also the scorer image."""
 
 EXTRA = ("worker",)
-"""Images built only when named (``cab images build worker``); ``cab images list`` shows them too."""
+"""Images built only when named (``cab images build worker``); ``cab images list`` shows them too.
+Every other ``images/<name>/`` (the TUIs: opencode, aider, ...) is built by name or when a sweep
+first needs it; see :meth:`ImageBuilder.names`."""
 
 PACKAGE_SOURCES = ("pyproject.toml", "cab_core", "cab_scheduler", "cab_workers", "cab_cli")
 """What of a cab checkout makes its wheel (and so the worker's content tag)."""
@@ -88,6 +90,7 @@ EXTRA_CONTEXT: dict[str, tuple[ContextEntry, ...]] = {
 
 _FROM = re.compile(r"^\s*FROM\s+(\S+)", re.IGNORECASE | re.MULTILINE)
 _ARG_BASE = re.compile(r"^\s*ARG\s+BASE\b", re.MULTILINE)
+_ARG_VERSION = re.compile(r"^\s*ARG\s+VERSION=(\S+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,17 @@ class ImageBuilder:
         if wheelhouse is not None and not wheelhouse.is_dir():
             raise ImageError(f"wheelhouse {wheelhouse} is not a folder; pass --wheelhouse DIR of *.whl files")
 
+    def names(self) -> list[str]:
+        """Every image under ``images_dir``: the defaults, then the extras, then the TUIs by name."""
+        found = sorted(p.parent.name for p in self.images_dir.glob("*/Dockerfile"))
+        known = [*BUILD_ORDER, *EXTRA]
+        return [n for n in known if n in found] + [n for n in found if n not in known]
+
+    def version(self, name: str) -> str | None:
+        """The pinned upstream version of an image (its Dockerfile's ``ARG VERSION=``), if it has one."""
+        match = _ARG_VERSION.search((self.folder(name) / "Dockerfile").read_text())
+        return match.group(1) if match else None
+
     def folder(self, name: str) -> Path:
         folder = self.images_dir / name
         if not (folder / "Dockerfile").is_file():
@@ -220,7 +234,7 @@ class ImageBuilder:
         return ImageRef(name=name, tag=tag, built=image_id is not None, image_id=image_id)
 
     def os_base(self, name: str) -> str | None:
-        """The non-cab ``FROM`` of an image (e.g. ``debian:bookworm-slim``), if any."""
+        """The non-cab ``FROM`` of an image (e.g. ``debian:trixie-slim``), if any."""
         match = _FROM.search((self.folder(name) / "Dockerfile").read_text())
         if not match or "${" in match.group(1):
             return None
@@ -337,7 +351,7 @@ def _host_sources(suite: str) -> str:
 
 
 def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
-    """Make sure ``tag`` (e.g. ``debian:bookworm-slim``) exists: pull it, else build it offline."""
+    """Make sure ``tag`` (e.g. ``debian:trixie-slim``) exists: pull it, else build it offline."""
     if sandbox.image_id(tag):
         return
     progress(f"{tag}: pulling")
@@ -389,13 +403,15 @@ def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
 
 
 def describe(builder: ImageBuilder) -> list[dict[str, str | None]]:
-    """Rows for ``cab images list``: name, tag, built, image id, and whether a bare build makes it."""
+    """Rows for ``cab images list``: name, pinned version, tag, built, image id (the digest a cell
+    records), and whether a bare build makes it."""
     rows = []
-    for name in (*BUILD_ORDER, *EXTRA):
+    for name in builder.names():
         ref = builder.ref(name)
         rows.append(
             {
                 "name": name,
+                "version": builder.version(name),
                 "tag": ref.tag,
                 "built": json.dumps(ref.built),
                 "image_id": ref.image_id,

@@ -115,7 +115,8 @@ class LocalHost:
 
             def close() -> SessionRecord:
                 calls = proxy.close_cell(grant.token)
-                return SessionRecord(calls, grant.record.exchanges, grant.record.infra_failure)
+                record = grant.record
+                return SessionRecord(calls, record.exchanges, record.infra_failure, record.started)
 
             return ModelSession(grant.base_url(gateway), grant.token, close)
 

@@ -55,6 +55,7 @@ from cab_workers.adapters import get_adapter
 from cab_workers.adapters.base import Adapter, AgentLaunch, AgentReport, EndpointWiring
 from cab_workers.checkpoint import CheckpointPort
 from cab_workers.gpus import GpuInfo, GpuSlots, device_request_for
+from cab_workers.proxy.usage import said
 from cab_workers.recording import AsciicastWriter
 from cab_workers.sandbox import ContainerRun, ContainerSpec, Mount, Sandbox
 from cab_workers.scorer import chown_tree, container_user, run_tests
@@ -72,6 +73,8 @@ class SessionRecord:
     exchanges: list[Exchange]
     infra_failure: str | None
     """Set when the endpoint failed the agent (retries spent, replay miss): the cell is infra."""
+    started: int = 0
+    """Calls that reached the proxy, answered or not (0: the TUI never called its base URL)."""
 
 
 class ModelSession:
@@ -233,12 +236,16 @@ def run_cell(
                 exchanges = seen.exchanges
                 if seen.calls:  # the proxy saw every call: its record wins over the agent's own report
                     report = dataclasses.replace(report, model_calls=seen.calls)
-                run_span.attrs["exit_code"] = agent_run.exit_code
-                failure = _agent_failure(agent_run, report, cell)
-                if seen.infra_failure:  # upstream faults are infra, never the agent's
-                    failure = Failure(
-                        failure_class=FailureClass.infra, reason=f"model endpoint: {seen.infra_failure}"[:300]
+                if not report.transcript and exchanges:  # what the model said, from its own answers
+                    report = dataclasses.replace(
+                        report,
+                        transcript="\n\n".join(
+                            t for e in exchanges if (t := said(e.response_body, e.content_type))
+                        ),
                     )
+                run_span.attrs["exit_code"] = agent_run.exit_code
+                run_span.attrs["calls_reached_proxy"] = seen.started
+                failure = _session_failure(seen, report) or _agent_failure(agent_run, report, cell)
                 if ctx.checkpoints is not None:
                     run_span.attrs["checkpointed"] = ctx.checkpoints.save(
                         cell.cell_id,
@@ -394,6 +401,28 @@ def _run_agent(
         ),
         sink=cast.event,
     )
+
+
+def _session_failure(seen: SessionRecord, report: AgentReport) -> Failure | None:
+    """Failures the proxy's record proves, whatever the TUI's exit code says: all infra."""
+    if seen.infra_failure:  # upstream faults are infra, never the agent's
+        return Failure(failure_class=FailureClass.infra, reason=f"model endpoint: {seen.infra_failure}"[:300])
+    if seen.started == 0 and not report.model_calls:
+        detail = f": {report.detail}" if report.detail else ""
+        return Failure(
+            failure_class=FailureClass.infra,
+            reason=f"no model call reached the proxy: the TUI ignored its base URL or failed before its "
+            f"first call{detail}"[:300],
+        )
+    answered = [c for c in seen.calls if c.http_status is not None and c.endpoint_path != "/v1/models"]
+    if answered and all(400 <= (c.http_status or 0) < 500 and c.http_status != 429 for c in answered):
+        first = answered[0]
+        why = "a protocol or model the TUI and the endpoint do not share"
+        return Failure(
+            failure_class=FailureClass.infra,
+            reason=f"handshake failure: HTTP {first.http_status} to {first.endpoint_path}, never 2xx ({why})",
+        )
+    return None
 
 
 def _agent_failure(run: ContainerRun, report: AgentReport, cell: CellSpec) -> Failure:

@@ -133,3 +133,6 @@ class ReferenceAdapter:
         return AgentReport(
             model_calls=calls, transcript="\n\n".join(said), handshake_failed=handshake, detail=detail
         )
+
+
+ADAPTER = ReferenceAdapter()

@@ -3,6 +3,7 @@
     GET  /health                  liveness, never authenticated
     GET  /v1/models               every behaviour, as ``scripted/<behaviour>``
     POST /v1/chat/completions     non-streamed, or SSE when ``stream`` is true
+    POST /v1/responses            the Responses API (codex): non-streamed, or its SSE events
 
 Errors use OpenAI's body shape (``{"error": {"message", "type", "param", "code"}}``): 401 for a
 missing or wrong bearer token when an ``api_key`` is set, 400 for a malformed request, 404 for an
@@ -21,6 +22,7 @@ import hmac
 import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +33,19 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from cab_workers.endpoint import wire
+from cab_workers.endpoint import responses, wire
 from cab_workers.endpoint.behaviours import (
     BEHAVIOURS,
     SLOW,
     SLOW_S,
-    Conversation,
+    Reply,
     behaviour_name,
     drip_of,
     fault_of,
     script_for,
 )
 from cab_workers.endpoint.catalog import TaskCatalog
+from cab_workers.endpoint.dialects import Conversation
 
 log = structlog.get_logger(__name__)
 
@@ -132,78 +135,122 @@ async def _fault(request: Request, behaviour: str, body: dict[str, Any]) -> Resp
     return _error(500, "The server had an error while processing your request.", "server_error")
 
 
-async def chat_completions(request: Request) -> Response:
+@dataclass
+class _Turn:
+    """What the behaviour decided for one request (or the HTTP answer that replaces a reply)."""
+
+    model: str
+    behaviour: str
+    reply: Reply | None = None
+    answer: Response | None = None
+    usage_off: bool = False
+    drip: float | None = None
+
+
+async def _read(request: Request, required: str) -> dict[str, Any] | Response:
     if not _authorised(request):
         return _unauthorised()
     try:
         body = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _error(400, "The request body is not valid JSON.", "invalid_request_error")
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        return _error(400, "'messages' is a required array.", "invalid_request_error")
+    if not isinstance(body, dict) or required not in body:
+        return _error(400, f"'{required}' is required.", "invalid_request_error")
+    return body
+
+
+async def _turn(request: Request, body: dict[str, Any], convo: Conversation, what: str) -> _Turn:
+    """Faults, pacing and protocol mismatches first; then the behaviour's reply to ``convo``."""
     model = str(body.get("model") or "")
-    behaviour = behaviour_name(model)
-    stream = bool(body.get("stream"))
+    turn = _Turn(model, behaviour_name(model))
     log.info(
-        "endpoint_request", model=model, behaviour=behaviour, stream=stream, messages=len(body["messages"])
+        "endpoint_request", api=what, model=model, behaviour=turn.behaviour, stream=bool(body.get("stream"))
     )
-    if behaviour == "hang":
-        return await _hang(request, model)
-    faulted = await _fault(request, behaviour, body)
-    if faulted is not None:
-        return faulted
-    usage_off, drip = behaviour == "nousage", drip_of(behaviour)
-    if usage_off or drip is not None or fault_of(behaviour):
-        behaviour = "oracle"
-    if behaviour == SLOW:
+    if turn.behaviour == "hang":
+        turn.answer = await _hang(request, model)
+        return turn
+    turn.answer = await _fault(request, turn.behaviour, body)
+    if turn.answer is not None:
+        return turn
+    turn.usage_off, turn.drip = turn.behaviour == "nousage", drip_of(turn.behaviour)
+    if turn.usage_off or turn.drip is not None or fault_of(turn.behaviour):
+        turn.behaviour = "oracle"
+    if turn.behaviour == SLOW:
         await _pause(request, SLOW_S)
-        behaviour = "oracle"
-    if behaviour == "badproto":
+        turn.behaviour = "oracle"
+    if turn.behaviour == "badproto":
         log.info("endpoint_badproto", model=model)
-        return _error(
-            404,
-            "Not found: this endpoint does not serve chat completions.",
-            "invalid_request_error",
-            "unknown_url",
+        turn.answer = _error(
+            404, f"Not found: this endpoint does not serve {what}.", "invalid_request_error", "unknown_url"
         )
-    script = script_for(behaviour)
+        return turn
+    script = script_for(turn.behaviour)
     if script is None:
         log.warning("endpoint_unknown_model", model=model)
-        return _error(
+        turn.answer = _error(
             404,
             f"The model '{model}' does not exist: model not found.",
             "invalid_request_error",
             "model_not_found",
         )
-
-    reply = script(Conversation.from_request(body), request.app.state.catalog)
-    created = int(time.time())
-    use = wire.usage(body["messages"], reply)
+        return turn
+    turn.reply = script(convo, request.app.state.catalog)
     log.info(
         "endpoint_reply",
+        api=what,
         model=model,
-        behaviour=behaviour,
-        stream=stream,
-        finish_reason=reply.finish_reason,
-        tool_calls=len(reply.tool_calls),
-        **use,
+        behaviour=turn.behaviour,
+        finish_reason=turn.reply.finish_reason,
+        tool_calls=len(turn.reply.tool_calls),
     )
-    if not stream:
-        done = wire.completion(body, model, reply, created)
-        if usage_off:
-            done.pop("usage")
-        return JSONResponse(done)
-    if usage_off:
-        body = {k: v for k, v in body.items() if k != "stream_options"}
+    return turn
 
-    async def events() -> Any:
-        for chunk in wire.chunks(body, model, reply, created):
-            yield wire.sse(chunk)
+
+def _stream(frames: Any, drip: float | None, done: bytes | None) -> StreamingResponse:
+    async def body() -> Any:
+        for frame in frames:
+            yield frame
             if drip:
                 await asyncio.sleep(drip)
-        yield wire.sse("[DONE]")
+        if done:
+            yield done
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+async def chat_completions(request: Request) -> Response:
+    body = await _read(request, "messages")
+    if isinstance(body, Response):
+        return body
+    if not isinstance(body["messages"], list):
+        return _error(400, "'messages' is a required array.", "invalid_request_error")
+    turn = await _turn(request, body, Conversation.from_request(body), "chat completions")
+    if turn.reply is None:
+        return turn.answer  # type: ignore[return-value]
+    created = int(time.time())
+    if not body.get("stream"):
+        done = wire.completion(body, turn.model, turn.reply, created)
+        if turn.usage_off:
+            done.pop("usage")
+        return JSONResponse(done)
+    if turn.usage_off:
+        body = {k: v for k, v in body.items() if k != "stream_options"}
+    frames = (wire.sse(c) for c in wire.chunks(body, turn.model, turn.reply, created))
+    return _stream(frames, turn.drip, wire.sse("[DONE]"))
+
+
+async def responses_api(request: Request) -> Response:
+    body = await _read(request, "input")
+    if isinstance(body, Response):
+        return body
+    turn = await _turn(request, body, Conversation.from_responses(body), "the Responses API")
+    if turn.reply is None:
+        return turn.answer  # type: ignore[return-value]
+    created = int(time.time())
+    if not body.get("stream"):
+        return JSONResponse(responses.response(body, turn.model, turn.reply, created))
+    frames = (responses.sse(e) for e in responses.events(body, turn.model, turn.reply, created))
+    return _stream(frames, turn.drip, None)
 
 
 def create_app(tasks_root: Path, *, api_key: str | None = None) -> Starlette:
@@ -213,6 +260,7 @@ def create_app(tasks_root: Path, *, api_key: str | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/responses", responses_api, methods=["POST"]),
         ]
     )
     app.state.catalog = TaskCatalog(Path(tasks_root))

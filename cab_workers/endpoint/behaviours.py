@@ -1,9 +1,10 @@
 """Scripted model behaviours: pure functions from a conversation to the next assistant reply.
 
 The requested model id picks the behaviour by its last ``/`` segment (``scripted/oracle`` -> oracle).
-Every scripted behaviour acts once and then wraps up: while the conversation holds no assistant
-message yet, it replies with its one shell command (as a tool call of the offered shell tool, or as a
-```bash fenced block when no shell tool is offered); afterwards it sends a short final message.
+Every scripted behaviour acts once and then wraps up, in the dialect the TUI's request shows (see
+``dialects``): until its own mark appears in an assistant turn it makes its change (a call of the
+offered shell tool, aider's whole-file listing, or a ```bash block); then it finishes the way the TUI
+expects (its finish tool, its sentinel command, or a short final message).
 
     oracle     applies the task's reference solution
     noop       says it changed nothing
@@ -20,21 +21,19 @@ for the sandbox's containment tests (``hostile-*``, see ``hostile``).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from cab_workers.endpoint import hostile, scripts
-from cab_workers.endpoint.catalog import TaskCatalog
+from cab_workers.endpoint.catalog import TaskCatalog, TaskEntry
+from cab_workers.endpoint.dialects import FINISH_MARK, MARK, Conversation
 
 log = structlog.get_logger(__name__)
-
-SHELL_TOOL_NAMES = ("bash", "shell", "execute_bash", "run_shell_command", "run_command", "terminal", "exec")
-"""Tool names recognised as a shell, in order of preference."""
 
 NOOP_TEXT = "I have looked at the code; no changes made."
 ORACLE_DONE_TEXT = "Done: I applied the fix and the work dir now holds the solution."
@@ -43,65 +42,6 @@ REFUSER_DONE_TEXT = (
     "my reasons are in REFUSAL.md."
 )
 UNMATCHED_TEXT = "I could not tell which task this is, so I made no changes."
-
-
-@dataclass(frozen=True)
-class ShellTool:
-    """The offered function tool the scripted model calls to run a command."""
-
-    name: str
-    arg: str = "command"
-    """Name of the command parameter."""
-    as_argv: bool = False
-    """True when the parameter is an array (``["bash", "-lc", cmd]``) rather than a string."""
-
-    def arguments(self, command: str) -> str:
-        value: Any = ["bash", "-lc", command] if self.as_argv else command
-        return json.dumps({self.arg: value})
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """What the behaviours need from a chat completions request."""
-
-    user_texts: list[str]
-    assistant_turns: int
-    shell: ShellTool | None
-
-    @classmethod
-    def from_request(cls, body: dict[str, Any]) -> Conversation:
-        messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-        users = [_text(m.get("content")) for m in messages if m.get("role") == "user"]
-        turns = sum(1 for m in messages if m.get("role") == "assistant")
-        return cls(user_texts=users, assistant_turns=turns, shell=find_shell_tool(body.get("tools")))
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
-
-
-def find_shell_tool(tools: Any) -> ShellTool | None:
-    """The shell-like function tool among ``tools``: a known name first, else any with a command arg."""
-    found: list[tuple[int, ShellTool]] = []
-    for tool in tools if isinstance(tools, list) else []:
-        fn = tool.get("function") if isinstance(tool, dict) else None
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-            continue
-        props = (fn.get("parameters") or {}).get("properties") or {}
-        arg = next((a for a in ("command", "cmd") if a in props), None)
-        name = fn["name"]
-        rank = SHELL_TOOL_NAMES.index(name.lower()) if name.lower() in SHELL_TOOL_NAMES else None
-        if rank is None and arg is None:
-            continue
-        as_argv = isinstance(props.get(arg), dict) and props[arg].get("type") == "array"
-        found.append(
-            (len(SHELL_TOOL_NAMES) if rank is None else rank, ShellTool(name, arg or "command", as_argv))
-        )
-    return min(found, key=lambda f: f[0])[1] if found else None
 
 
 @dataclass(frozen=True)
@@ -134,39 +74,73 @@ class Reply:
         return msg
 
 
-def act_once(convo: Conversation, command: str, done_text: str) -> Reply:
-    """Run ``command`` first, then say ``done_text``."""
-    if convo.assistant_turns > 0:
+def _call(name: str, arguments: str) -> Reply:
+    call_id = "call_" + hashlib.sha256(arguments.encode()).hexdigest()[:24]
+    return Reply(None, [ToolCall(call_id, name, arguments)])
+
+
+def finish(convo: Conversation, done_text: str) -> Reply:
+    """End the task the way the TUI expects: its finish tool, its sentinel command, or a final message."""
+    if convo.finish is not None:
+        return _call(convo.finish.name, convo.finish.arguments(f"{FINISH_MARK}: {done_text}"))
+    if convo.sentinel and convo.shell is not None:
+        return _call(convo.shell.name, convo.shell.arguments(f": {FINISH_MARK}\necho {convo.sentinel}"))
+    return Reply(done_text)
+
+
+def act(
+    convo: Conversation,
+    done_text: str,
+    *,
+    plan: scripts.Plan | None = None,
+    command: str | None = None,
+    workdir: Path | None = None,
+) -> Reply:
+    """Make the change once (``plan``, or a raw ``command``), in the TUI's dialect; then finish.
+
+    Dialects: a shell tool call; aider's whole-file listing (plans only); else a ```bash block.
+    """
+    if convo.finished:
         return Reply(done_text)
+    if convo.acted:
+        return finish(convo, done_text)
+    if convo.listing:
+        if plan is None:
+            return Reply(done_text)  # a raw command cannot be written as file listings
+        return Reply(f"{MARK}: every changed file follows in full.\n\n" + plan.listing(workdir))
+    marked = f": {MARK}\n" + (command if command is not None else plan.command() if plan else "true")
     if convo.shell is None:
-        return Reply(f"Run this from the repository root:\n\n```bash\n{command}\n```\n")
-    call_id = "call_" + hashlib.sha256(command.encode()).hexdigest()[:24]
-    return Reply(None, [ToolCall(call_id, convo.shell.name, convo.shell.arguments(command))])
+        return Reply(f"{MARK}: run this from the repository root:\n\n```bash\n{marked}\n```\n")
+    return _call(convo.shell.name, convo.shell.arguments(marked))
 
 
-def _with_task(convo: Conversation, catalog: TaskCatalog, build: Callable[..., str], behaviour: str) -> Reply:
+def _with_task(
+    convo: Conversation, catalog: TaskCatalog, build: Callable[[TaskEntry], scripts.Plan], behaviour: str
+) -> Reply:
+    if convo.acted:
+        return finish(convo, ORACLE_DONE_TEXT) if not convo.finished else Reply(ORACLE_DONE_TEXT)
     task = catalog.match(convo.user_texts)
     if task is None:
         log.warning("endpoint_task_unmatched", behaviour=behaviour, users=len(convo.user_texts))
         return Reply(UNMATCHED_TEXT)
     log.info("endpoint_task_matched", behaviour=behaviour, task_id=task.task_id)
-    return act_once(convo, build(task), ORACLE_DONE_TEXT)
+    return act(convo, ORACLE_DONE_TEXT, plan=build(task), workdir=task.paths.workdir)
 
 
 def oracle(convo: Conversation, catalog: TaskCatalog) -> Reply:
-    return _with_task(convo, catalog, scripts.solution_command, "oracle")
+    return _with_task(convo, catalog, scripts.solution_plan, "oracle")
 
 
 def sloppy(convo: Conversation, catalog: TaskCatalog) -> Reply:
-    return _with_task(convo, catalog, scripts.sloppy_command, "sloppy")
+    return _with_task(convo, catalog, scripts.sloppy_plan, "sloppy")
 
 
 def noop(convo: Conversation, catalog: TaskCatalog) -> Reply:
-    return Reply(NOOP_TEXT)
+    return Reply(NOOP_TEXT) if convo.finished else finish(convo, NOOP_TEXT)
 
 
 def refuser(convo: Conversation, catalog: TaskCatalog) -> Reply:
-    return act_once(convo, scripts.refusal_command(), REFUSER_DONE_TEXT)
+    return act(convo, REFUSER_DONE_TEXT, plan=scripts.refusal_plan())
 
 
 Behaviour = Callable[[Conversation, TaskCatalog], Reply]
@@ -193,7 +167,7 @@ def script_for(behaviour: str) -> Behaviour | None:
     command = hostile.command_of(behaviour)
     if command is None:
         return None
-    return lambda convo, catalog: act_once(convo, command, hostile.DONE_TEXT)
+    return lambda convo, catalog: act(convo, hostile.DONE_TEXT, command=command)
 
 
 def behaviour_name(model: str) -> str:

@@ -9,6 +9,7 @@ keep serving while tasks are being written; a miss triggers one rescan.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,17 @@ import yaml
 from cab_core.paths import SOLUTION_DELETE_LIST, TaskPaths
 
 log = structlog.get_logger(__name__)
+
+
+def _unquoted(text: str) -> str | None:
+    stripped = text.strip()
+    if len(stripped) < 2 or stripped[0] != '"' or stripped[-1] != '"':
+        return None
+    try:
+        value = json.loads(stripped, strict=False)  # raw newlines inside, as opencode sends them
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def squash(text: str) -> str:
@@ -97,10 +109,13 @@ class TaskCatalog:
         return self._tasks
 
     def match(self, texts: list[str]) -> TaskEntry | None:
-        """The task whose prompt is contained in the first text that matches any task, else None."""
+        """The task whose prompt is contained in the first text that matches any task, else None.
+
+        A text that is one JSON string literal is read as the string (opencode quotes a prompt that
+        contains quotes)."""
         for rescan in (False, True):
             tasks = self.tasks(rescan=rescan)
-            for text in texts:
+            for text in (t for raw in texts for t in (raw, _unquoted(raw)) if t):
                 hay = squash(text)
                 hits = [t for t in tasks if squash(t.prompt) in hay]
                 if hits:

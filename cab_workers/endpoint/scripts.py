@@ -1,4 +1,5 @@
-"""The shell commands the scripted model asks the agent to run, built from a task folder.
+"""What the scripted model changes, built from a task folder: a ``Plan``, rendered as the shell
+command it asks the agent to run, or as a whole-file listing for TUIs that edit from text (aider).
 
 Every command runs from the agent's work dir (``/work`` in a container), starts with ``set -e`` and
 uses only POSIX tools present in the base image (``mkdir``, ``printf``, ``base64``, ``rm``, ``chmod``).
@@ -10,7 +11,8 @@ from __future__ import annotations
 import base64
 import os
 import shlex
-from pathlib import PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import structlog
 
@@ -69,25 +71,64 @@ def _write_file(rel: str, data: bytes, executable: bool) -> list[str]:
     return lines
 
 
-def _finish(lines: list[str], task_id: str) -> str:
-    command = "\n".join(["set -e", *lines])
-    if len(command) > ARG_SOFT_LIMIT:
-        log.warning("endpoint_command_too_long", task_id=task_id, chars=len(command))
-    return command
+@dataclass(frozen=True)
+class Plan:
+    """What a scripted model changes in the work dir, in order: deletions, writes, appended lines.
+
+    Rendered as one shell command (for a TUI's shell tool) or as aider's whole-file listing.
+    """
+
+    task_id: str
+    deletes: tuple[str, ...] = ()
+    writes: tuple[tuple[str, bytes, bool], ...] = ()
+    """(path, content, executable)."""
+    appends: tuple[tuple[str, str], ...] = ()
+    """(path of an existing file, a line appended to it)."""
+
+    def command(self) -> str:
+        lines = [f"rm -rf -- {shlex.quote(p)}" for p in self.deletes]
+        for rel, data, executable in self.writes:
+            lines += _write_file(rel, data, executable)
+        for rel, line in self.appends:
+            lines.append(f"printf '\\n%s\\n' {shlex.quote(line)} >> {shlex.quote(rel)}")
+        command = "\n".join(["set -e", *lines])
+        if len(command) > ARG_SOFT_LIMIT:
+            log.warning("endpoint_command_too_long", task_id=self.task_id, chars=len(command))
+        return command
+
+    def listing(self, workdir: Path | None) -> str:
+        """Every changed file in full, as ``path`` then a fenced block (aider's *whole* edit format).
+
+        Appends are applied to the file as it is in ``workdir``; deletions cannot be written this way
+        and are left out (logged). A file that is not UTF-8 text cannot be listed either.
+        """
+        if self.deletes:
+            log.warning("endpoint_listing_cannot_delete", task_id=self.task_id, paths=list(self.deletes))
+        files = {rel: data.decode("utf-8", errors="replace") for rel, data, _ in self.writes}
+        for rel, line in self.appends:
+            base = files.get(rel)
+            if base is None and workdir is not None and (workdir / rel).is_file():
+                base = (workdir / rel).read_text(errors="replace")
+            files[rel] = (base or "") + f"\n{line}\n"
+        blocks = []
+        for rel, text in files.items():
+            body = text if text.endswith("\n") else text + "\n"  # aider ends every file with one
+            blocks.append(f"{rel}\n```\n{body}```")
+        return "\n\n".join(blocks) + "\n"
 
 
-def solution_lines(task: TaskEntry) -> list[str]:
-    """Lines that delete the ``.cab-delete`` paths, then write every solution file."""
-    lines = [f"rm -rf -- {shlex.quote(_safe_rel(p))}" for p in task.deleted_paths()]
+def solution_plan(task: TaskEntry) -> Plan:
+    """Delete the ``.cab-delete`` paths, then write every solution file."""
+    writes = []
     for rel in task.solution_files():
         src = task.paths.solution / rel
-        lines += _write_file(_safe_rel(rel), src.read_bytes(), os.access(src, os.X_OK))
-    return lines
+        writes.append((_safe_rel(rel), src.read_bytes(), os.access(src, os.X_OK)))
+    return Plan(task.task_id, tuple(_safe_rel(p) for p in task.deleted_paths()), tuple(writes))
 
 
 def solution_command(task: TaskEntry) -> str:
     """A command that turns a pristine copy of the task's work dir into its reference solution."""
-    return _finish(solution_lines(task), task.task_id)
+    return solution_plan(task).command()
 
 
 def _victim(task: TaskEntry) -> str | None:
@@ -99,11 +140,12 @@ def _victim(task: TaskEntry) -> str | None:
     return (readmes or texts or [None])[0]
 
 
-def sloppy_command(task: TaskEntry) -> str:
+def sloppy_plan(task: TaskEntry) -> Plan:
     """The solution plus collateral: a scratch file and a comment appended to an untouched file."""
-    lines = solution_lines(task)
-    lines += _write_file(SCRATCH_PATH, b"scratch notes: tried a few things, kept the last one\n", False)
+    plan = solution_plan(task)
+    scratch = (SCRATCH_PATH, b"scratch notes: tried a few things, kept the last one\n", False)
     victim = _victim(task)
+    appends: tuple[tuple[str, str], ...] = ()
     if victim is not None:
         suffix = PurePosixPath(victim).suffix
         comment = (
@@ -111,10 +153,18 @@ def sloppy_command(task: TaskEntry) -> str:
             if suffix == ".md"
             else f"{_COMMENT_PREFIX.get(suffix, '#')} edited while working on the task"
         )
-        lines.append(f"printf '\\n%s\\n' {shlex.quote(comment)} >> {shlex.quote(victim)}")
-    return _finish(lines, task.task_id)
+        appends = ((victim, comment),)
+    return Plan(plan.task_id, plan.deletes, (*plan.writes, scratch), appends)
+
+
+def sloppy_command(task: TaskEntry) -> str:
+    return sloppy_plan(task).command()
+
+
+def refusal_plan() -> Plan:
+    """Write ``REFUSAL.md`` with a reasoned refusal."""
+    return Plan("refuser", writes=(("REFUSAL.md", REFUSAL_TEXT.encode(), False),))
 
 
 def refusal_command() -> str:
-    """A command that writes ``REFUSAL.md`` with a reasoned refusal."""
-    return _finish(_write_file("REFUSAL.md", REFUSAL_TEXT.encode(), False), "refuser")
+    return refusal_plan().command()

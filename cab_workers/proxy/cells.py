@@ -69,7 +69,19 @@ class CellRecord:
         self._calls: list[dict[str, object]] = []
         self._exchanges: list[dict[str, object]] = []
         self._infra_failure: str | None = None
+        self._started = 0
         self._lock = threading.Lock()
+
+    def begin(self) -> None:
+        """A call arrived (counted before anything is forwarded, so a call still hanging counts)."""
+        with self._lock:
+            self._started += 1
+
+    @property
+    def started(self) -> int:
+        """Calls that reached the proxy for this cell, answered or not."""
+        with self._lock:
+            return self._started
 
     # Rows are kept as plain dicts while the cell runs and validated into records when read: the
     # proxy's event loop pays for a dict, the pipeline (once, at close) for the validation.

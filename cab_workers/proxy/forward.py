@@ -170,6 +170,7 @@ def _gone(request: web.Request) -> bool:
 
 async def forward(request: web.Request, state: ProxyState, cell: OpenCell, rest: str) -> web.StreamResponse:
     """Answer one agent request through the cell's upstream (or its replay book)."""
+    cell.record.begin()
     upstream = cell.upstream
     ask_usage = upstream.base_url not in state.refuses_stream_options
     call = _prepare(request, await request.read(), cell, rest, ask_usage)

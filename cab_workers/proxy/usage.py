@@ -92,6 +92,51 @@ def token_fields(usage: dict[str, Any]) -> dict[str, int | None]:
     }
 
 
+def _content_text(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    if isinstance(part, list):
+        return "".join(str(p.get("text", "")) for p in part if isinstance(p, dict) and "text" in p)
+    return ""
+
+
+def _said_in(obj: Any) -> str:
+    """Assistant text in one response object or stream event (no tool arguments, no reasoning)."""
+    if not isinstance(obj, dict):
+        return ""
+    if obj.get("type") == "response.output_text.delta" and isinstance(obj.get("delta"), str):
+        return obj["delta"]
+    out = []
+    for choice in obj.get("choices") or []:
+        if isinstance(choice, dict):
+            for part in (choice.get("message"), choice.get("delta")):
+                if isinstance(part, dict):
+                    out.append(_content_text(part.get("content")))
+    if obj.get("object") == "response":  # a non-streamed Responses API answer
+        for item in obj.get("output") or []:
+            if isinstance(item, dict) and item.get("type") == "message":
+                out.append(_content_text(item.get("content")))
+    return "".join(out)
+
+
+def said(body: bytes, content_type: str) -> str:
+    """What the model said in one recorded answer (JSON or an SSE stream), for refusal scanning."""
+    if "event-stream" in content_type:
+        text = []
+        for event in body.replace(b"\r\n", b"\n").split(b"\n\n"):
+            payload = b"\n".join(ln[5:].strip() for ln in event.split(b"\n") if ln.startswith(b"data:"))
+            if payload and payload != b"[DONE]":
+                try:
+                    text.append(_said_in(json.loads(payload)))
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    continue
+        return "".join(text)
+    try:
+        return _said_in(json.loads(body))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return ""
+
+
 class Tally:
     """Accumulates usage, finish reason and generated text of one response."""
 

@@ -34,13 +34,15 @@ def test_registry_exports_and_lookup() -> None:
     assert sorted(adapters_pkg.__all__) == sorted(
         ["ADAPTERS", "Adapter", "AgentLaunch", "AgentReport", "EndpointWiring", "get_adapter"]
     )
-    assert list(ADAPTERS) == ["reference"]
+    assert "reference" in ADAPTERS and "opencode" in ADAPTERS
     assert isinstance(get_adapter("reference"), ReferenceAdapter)
-    assert isinstance(get_adapter("reference"), Adapter)
+    for name, adapter in ADAPTERS.items():  # every module's ADAPTER keeps the whole contract
+        assert isinstance(adapter, Adapter) and adapter.name == name
+        assert isinstance(adapter.read_only_root, bool) and isinstance(adapter.scratch_dirs, tuple)
 
 
 def test_unknown_tui_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"^unknown TUI 'aidr'; known: reference$"):
+    with pytest.raises(ConfigError, match=r"^unknown TUI 'aidr'; known: .*\breference\b"):
         get_adapter("aidr")
 
 

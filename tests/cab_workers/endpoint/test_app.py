@@ -308,3 +308,59 @@ def test_slow_thinks_first_then_acts_like_oracle(endpoint: ScriptedEndpoint) -> 
     assert time.monotonic() - t0 >= SLOW_S - 0.5
     assert resp.status_code == 200
     assert resp.json()["choices"][0]["message"]["tool_calls"]
+
+
+EXEC_TOOL = {  # codex's shell tool, as the Responses API lists tools (flat)
+    "type": "function",
+    "name": "exec_command",
+    "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]},
+}
+
+
+def responses_request(model: str, *items: dict[str, Any], stream: bool = False) -> dict[str, Any]:
+    return {
+        "model": model,
+        "stream": stream,
+        "input": [
+            {
+                "type": "message",
+                "role": "developer",
+                "content": [{"type": "input_text", "text": "Be a coder."}],
+            },
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": GREET_PROMPT}]},
+            *items,
+        ],
+        "tools": [EXEC_TOOL, {"type": "web_search"}],
+    }
+
+
+def sse_events(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line[6:]) for line in text.split("\n") if line.startswith("data: ")]
+
+
+def test_responses_api_oracle_calls_exec_command_then_answers(
+    endpoint: ScriptedEndpoint, greet_workdir, greet_solved, tree_of, bash
+) -> None:  # noqa: ANN001
+    url = f"{endpoint.url}/responses"
+    first = httpx.post(url, json=responses_request("scripted/oracle"), timeout=10).json()
+    assert first["status"] == "completed" and first["usage"]["total_tokens"] > 0
+    (call,) = first["output"]
+    assert call["type"] == "function_call" and call["name"] == "exec_command"
+    assert bash(json.loads(call["arguments"])["cmd"], greet_workdir).returncode == 0
+    assert tree_of(greet_workdir) == greet_solved
+    result = {"type": "function_call_output", "call_id": call["call_id"], "output": "exit 0"}
+    streamed = httpx.post(
+        url, json=responses_request("scripted/oracle", call, result, stream=True), timeout=10
+    )
+    events = sse_events(streamed.text)
+    assert [e["type"] for e in events][0] == "response.created" and events[-1]["type"] == "response.completed"
+    (message,) = events[-1]["response"]["output"]
+    assert message["type"] == "message" and message["content"][0]["text"] == ORACLE_DONE_TEXT
+    assert {"input_tokens", "output_tokens", "total_tokens"} <= set(events[-1]["response"]["usage"])
+    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert done == [message]
+
+
+def test_responses_api_badproto_is_404(endpoint: ScriptedEndpoint) -> None:
+    resp = httpx.post(f"{endpoint.url}/responses", json=responses_request("scripted/badproto"), timeout=10)
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "unknown_url"

@@ -17,8 +17,16 @@ from structlog.testing import capture_logs
 
 import cab_workers.endpoint as endpoint_pkg
 from cab_workers.endpoint import behaviour_name
-from cab_workers.endpoint.behaviours import Conversation, Reply, ShellTool, ToolCall, find_shell_tool
+from cab_workers.endpoint.behaviours import Reply, ToolCall, noop, oracle
 from cab_workers.endpoint.catalog import TaskCatalog, TaskEntry
+from cab_workers.endpoint.dialects import (
+    MARK,
+    Conversation,
+    FinishTool,
+    ShellTool,
+    find_finish_tool,
+    find_shell_tool,
+)
 from cab_workers.endpoint.scripts import _safe_rel, sloppy_command, solution_command
 from cab_workers.endpoint.wire import chunks, count_tokens
 
@@ -52,17 +60,16 @@ def test_catalog_prefers_the_longest_matching_prompt(tmp_path: Path) -> None:
     assert {"endpoint_tasks_loaded", "endpoint_task_unreadable"} <= {e["event"] for e in logs}
 
 
-def test_conversation_counts_turns_and_reads_content_parts() -> None:
-    convo = Conversation.from_request(
-        {
-            "messages": [
-                {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}]},
-                {"role": "assistant", "content": "ok"},
-                {"role": "user", "content": "b"},
-            ]
-        }
-    )
-    assert convo.user_texts == ["a\n", "b"] and convo.assistant_turns == 1 and convo.shell is None
+def test_conversation_reads_content_parts_and_knows_only_its_own_mark_as_acted() -> None:
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}]},
+        {"role": "assistant", "content": "ok"},  # a TUI's few-shot example, not ours
+        {"role": "user", "content": "b"},
+    ]
+    convo = Conversation.from_request({"messages": messages})
+    assert convo.user_texts == ["a\n", "b"] and not convo.acted and convo.shell is None
+    ours = {"role": "assistant", "content": None, "tool_calls": [{"function": {"arguments": f": {MARK}"}}]}
+    assert Conversation.from_request({"messages": [*messages, ours]}).acted
 
 
 def _fn(name: str, **props: dict[str, str]) -> dict[str, object]:
@@ -74,6 +81,73 @@ def test_find_shell_tool_prefers_known_names_then_command_args() -> None:
     assert find_shell_tool([_fn("runner", cmd={"type": "string"})]) == ShellTool("runner", "cmd")
     assert find_shell_tool([_fn("read", path={})]) is None
     assert find_shell_tool("nonsense") is None
+
+
+def _tool(name: str, props: dict, required: list[str], flat: bool = False) -> dict:
+    fn = {"name": name, "parameters": {"type": "object", "properties": props, "required": required}}
+    return {"type": "function", **fn} if flat else {"type": "function", "function": fn}
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        # OpenHands: a required enum besides the command
+        (
+            _tool(
+                "execute_bash",
+                {"command": {"type": "string"}, "security_risk": {"enum": ["LOW", "HIGH"]}},
+                ["command", "security_risk"],
+            ),
+            {"command": "ls", "security_risk": "LOW"},
+        ),
+        # cline: a list of commands
+        (_tool("run_commands", {"commands": {"type": "array"}}, ["commands"]), {"commands": ["ls"]}),
+        # codex, Responses API (flat tool)
+        (
+            _tool("exec_command", {"cmd": {"type": "string"}, "workdir": {}}, ["cmd"], flat=True),
+            {"cmd": "ls"},
+        ),
+        # qwen-code
+        (
+            _tool("run_shell_command", {"command": {"type": "string"}, "description": {}}, ["command"]),
+            {"command": "ls"},
+        ),
+    ],
+)
+def test_every_shell_dialect_gets_valid_arguments(tool: dict, arguments: dict) -> None:
+    shell = find_shell_tool([tool])
+    assert shell is not None and json.loads(shell.arguments("ls")) == arguments
+
+
+def test_finish_tools_get_every_required_argument() -> None:
+    cline = _tool(
+        "submit_and_exit",
+        {"summary": {"type": "string"}, "verified": {"type": "boolean"}},
+        ["summary", "verified"],
+    )
+    found = find_finish_tool([cline, _tool("bash", {"command": {}}, ["command"])])
+    assert found == FinishTool("submit_and_exit", (("summary", "\0text"), ("verified", True)))
+    assert json.loads(found.arguments("all done")) == {"summary": "all done", "verified": True}
+
+
+def test_noop_finishes_the_way_the_tui_expects() -> None:
+    mini = Conversation(["t"], shell=ShellTool("bash"), sentinel="COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT")
+    (call,) = noop(mini, None).tool_calls  # type: ignore[arg-type]
+    assert json.loads(call.arguments)["command"].endswith("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT")
+    openhands = Conversation(
+        ["t"], shell=ShellTool("execute_bash"), finish=FinishTool("finish", (("message", "\0text"),))
+    )
+    assert noop(openhands, None).tool_calls[0].name == "finish"  # type: ignore[arg-type]
+    assert noop(Conversation(["t"]), None).content and not noop(Conversation(["t"]), None).tool_calls  # type: ignore[arg-type]
+
+
+def test_oracle_writes_whole_files_for_aider(greet_task: Path) -> None:
+    convo = Conversation([(greet_task / "task.yaml").read_text()], listing=True)
+    reply = oracle(convo, TaskCatalog(greet_task.parent.parent))
+    assert reply.content and reply.content.startswith(MARK) and not reply.tool_calls
+    assert "greet.py\n```\n" in reply.content
+    again = Conversation(convo.user_texts, acted=True, listing=True)
+    assert not oracle(again, TaskCatalog(greet_task.parent.parent)).tool_calls
 
 
 def test_unsafe_task_paths_are_refused() -> None:
@@ -160,12 +234,22 @@ def test_drip_pacing_names(name: str, want: float | None) -> None:
 
 def test_hostile_models_ask_for_their_one_command_then_finish() -> None:
     from cab_workers.endpoint import hostile
-    from cab_workers.endpoint.behaviours import Conversation, ShellTool, script_for
+    from cab_workers.endpoint.behaviours import script_for
 
     assert script_for("hostile-nope") is None and script_for("hang") is None
     for kind, command in hostile.COMMANDS.items():
         script = script_for(f"hostile-{kind}")
         assert script is not None
-        first = script(Conversation(["do the task"], 0, ShellTool("bash")), None)  # type: ignore[arg-type]
-        assert first.tool_calls and json.loads(first.tool_calls[0].arguments) == {"command": command}
-        assert script(Conversation(["do the task"], 1, ShellTool("bash")), None).content == hostile.DONE_TEXT  # type: ignore[arg-type]
+        first = script(Conversation(["do the task"], shell=ShellTool("bash")), None)  # type: ignore[arg-type]
+        assert first.tool_calls and json.loads(first.tool_calls[0].arguments) == {
+            "command": f": {MARK}\n{command}"
+        }
+        after = Conversation(["do the task"], acted=True, shell=ShellTool("bash"))
+        assert script(after, None).content == hostile.DONE_TEXT  # type: ignore[arg-type]
+
+
+def test_a_prompt_quoted_as_a_json_string_still_matches(greet_task: Path) -> None:
+    """opencode sends a prompt containing quotes as one JSON string literal, raw newlines inside."""
+    prompt = (greet_task / "task.yaml").read_text()
+    quoted = json.dumps(prompt).replace("\\n", "\n")
+    assert TaskCatalog(greet_task.parent.parent).match([quoted]) is not None

@@ -1,0 +1,93 @@
+"""What the real-TUI adapters share: the entry shim, $HOME files, JSON-line output, fallback calls.
+
+Every TUI image runs ``ENTRY`` (``images/base/cab-entry``): it fills the in-memory ``$HOME`` from
+the image's seeds and from ``/cab/home/`` (files an adapter returns under ``HOME_PREFIX``), then
+execs the TUI in /work. The proxy records every model call; what an adapter parses from the TUI's
+own output is the fallback (``TokenSource.tui_stdout``) and the TUI's words for refusal scanning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from cab_core.schema import ModelCall, TokenSource
+
+ENTRY = "/opt/cab/bin/cab-entry"
+HOME_PREFIX = "home/"
+"""AgentLaunch.files under this prefix land in the agent's $HOME (``/cab/home/`` -> ``$HOME``)."""
+HOME = "/home/agent"
+"""The agent user's home in every cab image (an in-memory folder while the cell runs)."""
+OUT = "/cab-out"
+
+
+def home(rel: str, content: str) -> tuple[str, str]:
+    """An AgentLaunch.files entry for ``$HOME/<rel>``."""
+    return HOME_PREFIX + rel.lstrip("/"), content
+
+
+def json_lines(text: str) -> Iterator[dict[str, Any]]:
+    """Every line of ``text`` that is a JSON object; anything else is skipped."""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            yield obj
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def dig(obj: Any, *path: str) -> Any:
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def reported_calls(usages: Iterable[tuple[int | None, int | None]], model: str) -> list[ModelCall]:
+    """ModelCalls from (prompt, completion) pairs a TUI printed itself (its own count, not the proxy's)."""
+    now = datetime.now(UTC)
+    return [
+        ModelCall(
+            seq=i,
+            timestamp=now,
+            request_hash="",
+            model=model,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            source=TokenSource.tui_stdout,
+        )
+        for i, (prompt, completion) in enumerate(usages)
+    ]
+
+
+_SUFFIX = {"k": 1_000, "m": 1_000_000}
+
+
+def human_count(text: str) -> int | None:
+    """``788`` -> 788, ``1.2k`` -> 1200, ``12k`` -> 12000 (the way TUIs print token counts)."""
+    m = re.fullmatch(r"([\d.,]+)\s*([kKmM]?)", text.strip())
+    if not m:
+        return None
+    try:
+        return round(float(m.group(1).replace(",", "")) * _SUFFIX.get(m.group(2).lower(), 1))
+    except ValueError:
+        return None
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return one_line(lines[-1]) if lines else ""
