@@ -340,6 +340,7 @@ def render_cell(result: CellResult) -> Group:
                 ("run", str(ident.run)),
                 ("container_image", ident.container_image),
                 ("image_digest", _or_unknown(ident.image_digest)),
+                ("tui_version", _or_unknown(ident.tui_version)),
                 ("model_build_id", _or_unknown(ident.model_build_id)),
                 ("exit_code", _or_unknown(ident.exit_code)),
                 ("host", _or_unknown(ident.host)),

@@ -487,6 +487,9 @@ class RunIdentity(_Record):
     attempt: int = 1
     container_image: str
     image_digest: str | None = None
+    tui_version: str | None = Field(
+        None, description="The TUI's pinned upstream version (its image's cab.tui.version label)."
+    )
     model_build_id: str
     exit_code: int | None = None
     host: str = ""

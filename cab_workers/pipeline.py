@@ -64,6 +64,9 @@ from cab_workers.tracing import Tracer
 
 log = structlog.get_logger(__name__)
 
+TUI_VERSION_LABEL = "cab.tui.version"
+"""Image label holding the TUI's pinned version (``LABEL`` in ``images/<tui>/Dockerfile``)."""
+
 
 @dataclass(frozen=True)
 class SessionRecord:
@@ -144,7 +147,7 @@ def run_cell(
     agent_run: ContainerRun | None = None
     report = AgentReport(model_calls=[], transcript="")
     exchanges: list[Exchange] = []
-    image, image_id = "", None
+    image, image_id, version = "", None, None
     recording: Path | None = None
     grade_json = ""
     restored = None
@@ -153,6 +156,7 @@ def run_cell(
         adapter = get_adapter(cell.tui)
         image = ctx.agent_image(adapter.image_name)
         image_id = ctx.sandbox.image_id(image)
+        version = ctx.sandbox.image_label(image, TUI_VERSION_LABEL)
         task_paths = ctx.task_root(cell.task.task_id)
         bound.info("cell_started", image=image)
 
@@ -230,6 +234,7 @@ def run_cell(
                         oom_killed=agent_run.oom_killed,
                         output_bytes=agent_run.output_bytes,
                         killed_for=agent_run.killed_for,
+                        started_at=agent_run.started_at.isoformat() if agent_run.started_at else None,
                     )
                 report = adapter.report(agent_run.stdout, agent_run.stderr, agent_run.exit_code, paths.out)
                 seen = session.close()
@@ -314,6 +319,7 @@ def run_cell(
                 attempt,
                 container_image=image,
                 image_digest=image_id,
+                tui_version=version,
                 exit_code=agent_run.exit_code if agent_run else None,
                 host=ctx.host,
             ),

@@ -215,6 +215,14 @@ class Sandbox:
         except docker.errors.ImageNotFound:
             return None
 
+    def image_label(self, tag: str, key: str) -> str | None:
+        """One label of an image (e.g. ``cab.tui.version``), or None."""
+        try:
+            labels = self.client.images.get(tag).labels or {}
+        except docker.errors.ImageNotFound:
+            return None
+        return labels.get(key)
+
     def ensure_network(self, name: str, *, internal: bool) -> AgentNetwork:
         """Create the agents' network if missing: a bridge, ``internal`` (no route out), containers
         unable to reach each other (``enable_icc=false``). A network of that name made otherwise (by

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cab_core.schema import ModelCall, TokenSource
+from cab_workers.adapters.base import AgentReport
 
 ENTRY = "/opt/cab/bin/cab-entry"
 HOME_PREFIX = "home/"
@@ -22,6 +23,47 @@ HOME_PREFIX = "home/"
 HOME = "/home/agent"
 """The agent user's home in every cab image (an in-memory folder while the cell runs)."""
 OUT = "/cab-out"
+
+
+class TuiAdapter:
+    """Defaults every real TUI's adapter shares (subclasses set ``name`` and ``image_name``): the image's
+    root is read-only, ``/tmp`` and ``$HOME`` are in-memory, and the TUI keeps no state in /work."""
+
+    name: str
+    image_name: str
+    state_globs: tuple[str, ...] = ()
+    read_only_root = True
+    scratch_dirs: tuple[str, ...] = ("/tmp", HOME)
+
+    def read_back(
+        self,
+        *,
+        usages: Iterable[tuple[int | None, int | None]],
+        said: Iterable[str],
+        errors: list[str],
+        exit_code: int | None,
+        stderr: str,
+        status: int | None = None,
+    ) -> AgentReport:
+        """The report most TUIs give: their own token counts, their words, and as ``detail`` the last
+        error they printed, else a non-zero exit with stderr's last line; ``status`` the HTTP status
+        that error names, when it does."""
+        detail = ""
+        if errors:
+            detail = one_line(f"{self.name}: {errors[-1]}")
+        elif exit_code not in (0, None):
+            detail = one_line(f"{self.name} exited {exit_code}: {last_line(stderr)}")
+        return AgentReport(
+            model_calls=reported_calls(usages, model=""),
+            transcript="\n\n".join(said),
+            handshake_failed=refused(status),
+            detail=detail,
+        )
+
+
+def refused(status: int | None) -> bool:
+    """An HTTP status that means the endpoint will never serve this TUI: 4xx but 429 (a handshake failure)."""
+    return status is not None and 400 <= status < 500 and status != 429
 
 
 def home(rel: str, content: str) -> tuple[str, str]:

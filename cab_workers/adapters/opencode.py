@@ -22,14 +22,11 @@ from cab_core.schema import CellSpec
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
 from cab_workers.adapters.common import (
     ENTRY,
-    HOME,
+    TuiAdapter,
     as_int,
     dig,
     home,
     json_lines,
-    last_line,
-    one_line,
-    reported_calls,
 )
 
 PROVIDER = "cab"
@@ -69,12 +66,9 @@ def config(wiring: EndpointWiring) -> dict:
     }
 
 
-class OpencodeAdapter:
+class OpencodeAdapter(TuiAdapter):
     name = "opencode"
     image_name = "opencode"
-    state_globs: tuple[str, ...] = ()
-    read_only_root = True
-    scratch_dirs: tuple[str, ...] = ("/tmp", HOME)
 
     def launch(self, cell: CellSpec, wiring: EndpointWiring, image: str) -> AgentLaunch:
         return AgentLaunch(
@@ -103,20 +97,16 @@ class OpencodeAdapter:
                 said.append(part["text"])
             elif e.get("type") == "error":
                 errors.append(e.get("error") or {})
-        status = next((as_int(dig(err, "data", "statusCode")) for err in errors), None)
-        detail = ""
-        if errors:
-            err = errors[-1]
-            detail = one_line(
-                f"{err.get('name', 'error')}: {dig(err, 'data', 'message') or err.get('message', '')}"
-            )
-        elif exit_code not in (0, None):
-            detail = f"opencode exited {exit_code}: {last_line(stderr)}"
-        return AgentReport(
-            model_calls=reported_calls(usages, model=""),
-            transcript="\n\n".join(said),
-            handshake_failed=status is not None and 400 <= status < 500 and status != 429,
-            detail=detail,
+        return self.read_back(
+            usages=usages,
+            said=said,
+            errors=[
+                f"{e.get('name', 'error')}: {dig(e, 'data', 'message') or e.get('message', '')}"
+                for e in errors
+            ],
+            exit_code=exit_code,
+            stderr=stderr,
+            status=next((as_int(dig(err, "data", "statusCode")) for err in errors), None),
         )
 
 

@@ -15,7 +15,9 @@ examples, cline's system notes, a title-generation call.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +41,10 @@ FINISH_TOOL_NAMES = ("finish", "submit_and_exit", "attempt_completion", "task_co
 TEXT_ARGS = ("message", "summary", "result", "text", "final_answer", "answer")
 SENTINELS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT",)
 """Commands whose output ends a TUI's task (mini-swe-agent's)."""
+ONE_COMMAND = re.compile(r"\bone (?:\w+ )?command at a time\b", re.IGNORECASE)
+"""How a persistent-shell tool says it runs one command per call (OpenHands' ``execute_bash``: "You
+can only execute one bash command at a time"); it refuses a multi-line script ("Cannot execute
+multiple commands at once") and a ``set -e`` there would end its shell."""
 LISTING_CUE = "*file listing* format"
 """How aider asks for its *whole* edit format: every changed file in full after its path."""
 
@@ -82,8 +88,12 @@ class ShellTool:
     """``string``: the command; ``argv``: ``["bash", "-lc", cmd]``; ``list``: ``[cmd]`` (commands)."""
     extra: tuple[tuple[str, Any], ...] = ()
     """Other required arguments and the values given for them."""
+    one_line: bool = False
+    """The tool runs one command per call (``ONE_COMMAND``): a multi-line script goes as one line."""
 
     def arguments(self, command: str) -> str:
+        if self.one_line and "\n" in command:
+            command = _one_line(command)
         value: Any = {"argv": ["bash", "-lc", command], "list": [command]}.get(self.kind, command)
         return json.dumps({self.arg: value, **dict(self.extra)})
 
@@ -102,6 +112,16 @@ class FinishTool:
 TEXT_PLACEHOLDER = "\0text"
 
 
+def _one_line(script: str) -> str:
+    """``script`` as one command: a leading ``: mark`` line stays readable, the rest is piped,
+    base64-encoded, to a child bash (so its ``set -e`` cannot end the tool's shell)."""
+    head, _, rest = script.partition("\n")
+    if not head.startswith(": "):
+        head, rest = "", script
+    payload = base64.b64encode(rest.encode()).decode("ascii")
+    return f"{head + '; ' if head else ''}printf '%s' {payload} | base64 -d | bash"
+
+
 def find_shell_tool(tools: Any) -> ShellTool | None:
     """The shell-like function among ``tools``: a known name first, else any with a command argument."""
     found: list[tuple[int, ShellTool]] = []
@@ -117,7 +137,8 @@ def find_shell_tool(tools: Any) -> ShellTool | None:
         kind: Literal["string", "argv", "list"] = (
             ("list" if arg == "commands" else "argv") if is_array else "string"
         )
-        tool = ShellTool(name, arg, kind, _extra(fn, arg, "cab"))
+        said = f"{fn.get('description') or ''} {(props.get(arg) or {}).get('description') or ''}"
+        tool = ShellTool(name, arg, kind, _extra(fn, arg, "cab"), one_line=bool(ONE_COMMAND.search(said)))
         found.append((len(SHELL_TOOL_NAMES) if rank is None else rank, tool))
     return min(found, key=lambda f: f[0])[1] if found else None
 

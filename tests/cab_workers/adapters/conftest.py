@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cab_core.schema import CellSpec, TaskSpec, make_cell_id
 from cab_workers.endpoint import ScriptedEndpoint
 
 REPO = Path(__file__).resolve().parents[3]
@@ -103,3 +104,18 @@ def greet_pristine() -> dict[str, tuple[bytes, bool]]:
 @pytest.fixture
 def tree_of() -> Callable[[Path], dict[str, tuple[bytes, bool]]]:
     return tree
+
+
+def unit_cell(tui: str, prompt: str = "Fix the sort order.") -> CellSpec:
+    """A cell of TUI ``tui`` on a one-line inline task, for adapter unit tests (no task folder)."""
+    task = TaskSpec(
+        category="demo",
+        slug="greet",
+        title="t",
+        language="python",
+        prompt=prompt,
+        test_command=["true"],
+        test_runner="script",
+    )
+    cell_id = make_cell_id("s", tui, "scripted/oracle", task.task_id, 1)
+    return CellSpec(cell_id=cell_id, sweep_id="s", tui=tui, model="scripted/oracle", task=task)

@@ -9,25 +9,17 @@ import pytest
 
 import cab_workers.adapters as adapters_pkg
 from cab_core.errors import ConfigError
-from cab_core.schema import CellSpec, TaskSpec, TokenSource, make_cell_id
+from cab_core.schema import CellSpec, TokenSource
 from cab_workers.adapters import ADAPTERS, Adapter, EndpointWiring, get_adapter
 from cab_workers.adapters.reference import ReferenceAdapter
+
+from .conftest import unit_cell  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
 
 def _cell() -> CellSpec:
-    task = TaskSpec(
-        category="demo",
-        slug="greet",
-        title="t",
-        language="python",
-        prompt="p",
-        test_command=["true"],
-        test_runner="script",
-    )
-    cell_id = make_cell_id("s", "reference", "scripted/oracle", task.task_id, 1)
-    return CellSpec(cell_id=cell_id, sweep_id="s", tui="reference", model="scripted/oracle", task=task)
+    return unit_cell("reference", "p")
 
 
 def test_registry_exports_and_lookup() -> None:

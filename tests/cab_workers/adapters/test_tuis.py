@@ -17,6 +17,7 @@ import pytest
 from cab_core.schema import CellResult, CellSpec, FailureClass, Timeouts, TokenSource, make_cell_id
 from cab_scheduler.catalog import TaskCatalog
 from cab_workers.adapters import ADAPTERS
+from cab_workers.images import ImageBuilder
 from cab_workers.local import LocalHost
 from cab_workers.pipeline import HostContext, ModelSession, run_cell
 from cab_workers.scoring.diff import path_matches
@@ -79,6 +80,8 @@ def test_oracle_passes_with_every_call_recorded_and_no_blast(
     assert r.identity.image_digest and r.identity.container_image.startswith(
         f"cab/{ADAPTERS[name].image_name}:"
     )
+    pinned = ImageBuilder(ctx.sandbox, REPO / "images").version(ADAPTERS[name].image_name)
+    assert pinned and r.identity.tui_version == pinned  # the Dockerfile's pin, read back from the image
 
 
 def test_noop_fails(tui: tuple[str, HostContext]) -> None:

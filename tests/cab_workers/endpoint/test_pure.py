@@ -253,3 +253,18 @@ def test_a_prompt_quoted_as_a_json_string_still_matches(greet_task: Path) -> Non
     prompt = (greet_task / "task.yaml").read_text()
     quoted = json.dumps(prompt).replace("\\n", "\n")
     assert TaskCatalog(greet_task.parent.parent).match([quoted]) is not None
+
+
+def test_a_one_command_shell_gets_a_script_as_one_line_that_still_runs(tmp_path: Path) -> None:
+    """OpenHands' execute_bash refuses several lines ("Cannot execute multiple commands at once")."""
+    tool = _tool("execute_bash", {"command": {"type": "string"}}, ["command"])
+    tool["function"]["description"] = (
+        "Execute a bash command. You can only execute one bash command at a time."
+    )
+    shell = find_shell_tool([tool])
+    assert shell is not None and shell.one_line
+    command = json.loads(shell.arguments(f": {MARK}\nset -e\necho one > a\necho two > b"))["command"]
+    assert "\n" not in command and command.startswith(f": {MARK}; ")
+    done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and (tmp_path / "b").read_text() == "two\n"
+    assert not find_shell_tool([_tool("bash", {"command": {"type": "string"}}, ["command"])]).one_line  # type: ignore[union-attr]
