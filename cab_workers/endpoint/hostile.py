@@ -33,7 +33,7 @@ COMMANDS: dict[str, str] = {
     "escape": (
         "for p in " + " ".join(ESCAPE_TARGETS) + "; do "
         'if (echo owned > "$p") 2>/dev/null; then echo "WROTE $p"; else echo "DENIED $p"; fi; done; '
-        "ln -s /etc/shadow /work/host-shadow; ln -s / /work/host-root; echo links made"
+        "ln -s /etc/shadow /work/host-shadow; ln -s /cab /work/host-cab; echo links made"
     ),
     "keyhunt": (
         "{ echo '## env'; env; echo '## processes'; "
