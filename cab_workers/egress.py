@@ -35,6 +35,7 @@ from pathlib import Path
 import structlog
 
 from cab_core.errors import InfraError
+from cab_workers.sandbox import pid_alive
 
 log = structlog.get_logger(__name__)
 
@@ -48,16 +49,6 @@ def _iptables(*args: str, check: bool = True) -> subprocess.CompletedProcess[str
     if check and proc.returncode != 0:
         raise InfraError(f"egress lock: iptables {' '.join(args)} failed: {proc.stderr.strip()[:200]}")
     return proc
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager
@@ -136,9 +127,10 @@ class EgressLock:
             m = _OWNER.search(line)
             if not (m and line.startswith(f"-A {CHAIN} ")):
                 continue
-            if _pid_alive(int(m.group(1))) and int(m.group(1)) != os.getpid():
-                alive += 1
-            elif not _pid_alive(int(m.group(1))):
+            pid = int(m.group(1))
+            if not pid_alive(pid):
                 _iptables("-D", *shlex.split(line)[1:], check=False)
                 log.info("egress_stale_rule_removed", rule=line)
+            elif pid != os.getpid():
+                alive += 1
         return alive

@@ -458,7 +458,7 @@ class Sandbox:
             if owner_pid is not None:
                 if pid != owner_pid:
                     continue
-            elif only_dead_owners and pid and _pid_alive(pid):
+            elif only_dead_owners and pid and pid_alive(pid):
                 continue
             if owner_pid == os.getpid():
                 with self._stopped_lock:
@@ -510,7 +510,8 @@ def _close_attach_socket(sock: object) -> None:
                 obj.close()  # type: ignore[attr-defined]
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one we may not signal counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -14,7 +14,6 @@ Exit codes: 0 done, 2 bad configuration, 3 handshake failure, 4 endpoint error a
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from cab_core.paths import CONTAINER_AGENT
 from cab_core.schema import CellSpec, ModelCall, TokenSource
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
+from cab_workers.adapters.common import json_lines
 
 AGENT_PATH = "/opt/cab/agent.py"
 EXIT_OK, EXIT_CONFIG, EXIT_HANDSHAKE, EXIT_ENDPOINT = 0, 2, 3, 4
@@ -34,18 +34,7 @@ _EXIT_MEANING = {
 
 def parse_events(stdout: str) -> list[dict[str, Any]]:
     """Every stdout line that is a JSON object with an ``event`` key; anything else is ignored."""
-    events = []
-    for line in stdout.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict) and isinstance(obj.get("event"), str):
-            events.append(obj)
-    return events
+    return [e for e in json_lines(stdout) if isinstance(e.get("event"), str)]
 
 
 def _int(value: Any) -> int | None:
