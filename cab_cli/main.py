@@ -16,7 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from cab_cli import distributed_cmd, flower_cmd
+from cab_cli import distributed_cmd, flower_cmd, replay_cmd
 from cab_cli import doctor as doctor_mod
 from cab_cli.common import console, err_console, fail, settings_from_env, store_for, wide_console
 from cab_cli.images_cmd import images_app
@@ -36,6 +36,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(images_app, name="images")
 distributed_cmd.register(app)
 flower_cmd.register(app)
+replay_cmd.register(app)
 
 
 @app.command()
@@ -132,64 +133,6 @@ def show(
     if result is None:
         fail(CabError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`"))
     wide_console().print(render_cell(result))
-
-
-@app.command()
-def replay(
-    cell_id: Annotated[str, typer.Argument(help="Cell id of a recorded cell.")],
-    attempt: Annotated[int | None, typer.Option(help="Recorded attempt; default the latest.")] = None,
-) -> None:
-    """Rerun a cell with the proxy answering from its recorded model calls (no endpoint, no key).
-
-    The replay is stored as sweep <sweep>.replay. Exit 1 when a per-axis score differs from the
-    recording (latency is not compared)."""
-    from rich.table import Table
-
-    from cab_scheduler.catalog import TaskCatalog
-    from cab_workers.adapters import ADAPTERS
-    from cab_workers.local import LocalHost
-    from cab_workers.pipeline import run_cell
-    from cab_workers.proxy import ReplayBook
-    from cab_workers.replay import compare, plan_replay
-
-    settings = settings_from_env()
-    try:
-        store = store_for(settings)
-        plan = plan_replay(store, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS), cell_id, attempt)
-        if plan.prompt_changed:
-            err_console.print("warning: the task's prompt changed since this cell was recorded")
-        console.print(
-            f"replaying [bold]{cell_id}[/] attempt {plan.recorded.identity.attempt}: "
-            f"{len(plan.exchanges)} recorded answers, no endpoint"
-        )
-        next_attempt = store.next_attempt(plan.cell.cell_id)
-        replays = {plan.cell.cell_id: ReplayBook(plan.exchanges)}
-        with LocalHost(settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), replays=replays) as host:
-            assert host.ctx is not None
-            with console.status("running the replay"):
-                replayed = run_cell(plan.cell, host.ctx, attempt=next_attempt, sink=store.upsert_result)
-    except CabError as e:
-        fail(e)
-    rows = compare(plan.recorded, replayed)
-    table = Table(title=f"{cell_id} recorded vs replayed")
-    for col in ("axis", "recorded", "replayed", ""):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(
-            row.axis,
-            str(row.recorded),
-            str(row.replayed),
-            "[green]same[/]" if row.same else "[red]DIFFERS[/]",
-        )
-    wide_console().print(table)
-    matched = [c.replay for c in replayed.model_calls]
-    console.print(
-        f"calls: {matched.count('hash')} matched by request hash, {matched.count('order')} by position; "
-        f"failure: {replayed.failure.failure_class.value} {replayed.failure.reason}".rstrip()
-    )
-    console.print(f"stored as [bold]cab show '{replayed.identity.cell_id}'[/]", soft_wrap=True)
-    if not all(r.same for r in rows):
-        raise typer.Exit(1)
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
     plan_replay(store, catalog, adapters, cell_id)   the recorded result, its exchanges and the cell
                                                      to run again (sweep ``<sweep>.replay``)
+    plan_sweep_replay(store, catalog, adapters, id)  the same for every cell of a sweep, plus the cells
+                                                     that cannot replay and why
     compare(recorded, replayed)                      per-axis differences (pure)
 
 No endpoint and no key are needed: the replayed cell's upstream is a ``ReplayBook`` of the recorded
@@ -44,21 +46,52 @@ def plan_replay(
     recorded = store.get(cell_id, attempt)
     if recorded is None:
         raise ConfigError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`")
+    return _plan(store, recorded, _cells_of(store, catalog, adapters, recorded.identity.sweep_id))
+
+
+def plan_sweep_replay(
+    store: ResultStore, catalog: TaskCatalog, adapters: list[str], sweep_id: str
+) -> tuple[list[ReplayPlan], dict[str, str]]:
+    """Replays of every cell of ``sweep_id`` (latest attempts), and the cells that cannot replay with why.
+
+    ``ConfigError`` when the sweep has no results or its spec is not in the store."""
+    latest = store.latest_by_cell(sweep_id)
+    if not latest:
+        known = ", ".join(sorted(s.sweep_id for s in store.sweeps())) or "none yet"
+        raise ConfigError(f"no results for sweep {sweep_id!r} (sweeps in the store: {known})")
+    cells = _cells_of(store, catalog, adapters, sweep_id)
+    plans: list[ReplayPlan] = []
+    cannot: dict[str, str] = {}
+    for cell_id in sorted(latest):
+        try:
+            plans.append(_plan(store, latest[cell_id], cells))
+        except ConfigError as e:
+            cannot[cell_id] = str(e)
+    return plans, cannot
+
+
+def _cells_of(
+    store: ResultStore, catalog: TaskCatalog, adapters: list[str], sweep_id: str
+) -> dict[str, CellSpec]:
+    spec = next((s for s in store.sweeps() if s.sweep_id == sweep_id), None)
+    if spec is None:
+        raise ConfigError(f"sweep {sweep_id!r} is not in the store; cannot rebuild its cells")
+    return {c.cell_id: c for c in expand(spec, catalog, adapters)}
+
+
+def _plan(store: ResultStore, recorded: CellResult, cells: dict[str, CellSpec]) -> ReplayPlan:
     ident = recorded.identity
-    exchanges = store.exchanges(cell_id, ident.attempt)
+    exchanges = store.exchanges(ident.cell_id, ident.attempt)
     if not exchanges:
         raise ConfigError(
-            f"{cell_id} attempt {ident.attempt} has no recorded model answers to replay "
+            f"{ident.cell_id} attempt {ident.attempt} has no recorded model answers to replay "
             "(its agent got none, or it was recorded before cab kept them)"
         )
-    spec = next((s for s in store.sweeps() if s.sweep_id == ident.sweep_id), None)
-    if spec is None:
-        raise ConfigError(
-            f"sweep {ident.sweep_id!r} of {cell_id} is not in the store; cannot rebuild the cell"
-        )
-    original = next((c for c in expand(spec, catalog, adapters) if c.cell_id == cell_id), None)
+    original = cells.get(ident.cell_id)
     if original is None:
-        raise ConfigError(f"{cell_id} is not a cell of sweep {ident.sweep_id!r} any more (its spec changed)")
+        raise ConfigError(
+            f"{ident.cell_id} is not a cell of sweep {ident.sweep_id!r} any more (its spec changed)"
+        )
     sweep_id = ident.sweep_id + REPLAY_SUFFIX
     cell = original.model_copy(
         update={
@@ -69,6 +102,7 @@ def plan_replay(
             "endpoint": REPLAY_ENDPOINT,
             "api_key_env": None,
             "model_concurrency": None,
+            "budget": None,  # a replay calls no endpoint and spends nothing
         }
     )
     changed = (
