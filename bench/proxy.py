@@ -2,11 +2,13 @@
 
 Run from the repo root::
 
-    .venv/bin/python bench/proxy.py [--seconds 5] [--levels 1,50,200] [--json out.json]
+    .venv/bin/python bench/proxy.py [--seconds 5] [--levels 1,50,200] [--rounds 3] [--json out.json]
 
 Three processes: the scripted endpoint (keyed), the proxy (one cell per client, forwarding with the
-key), and the load generator (this process: aiohttp on uvloop). Every measurement is taken twice in
-one run, direct to the endpoint and through the proxy, interleaved, and printed side by side:
+key), and the load generator (this process: aiohttp on uvloop). Every measurement is taken in both
+modes in one run, direct to the endpoint and through the proxy, and printed side by side. Latency and
+stream measurements alternate the modes over ``--rounds`` runs each and pool the samples per mode, so
+a burst of other load on the machine lands in both columns:
 
 * **call latency**: non-streamed ``scripted/noop`` calls, one client, p50 / p99;
 * **streams**: ``scripted/drip-500`` streams (the endpoint pauses 500 ms between its 8 chunks, so a
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import re
@@ -35,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +65,22 @@ def _quiet() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
 
 
+def _settle_heap() -> None:
+    """Move this process's start-up heap out of the collector's reach (the endpoint and this load generator).
+
+    Without it the endpoint's and the load generator's full collections (40-60 ms each, measured with
+    a ``gc.callbacks`` probe) stall every stream in flight at that moment, in whichever mode is being
+    measured, and decide the p99 column."""
+    gc.collect()
+    gc.freeze()
+
+
 def _endpoint(out: Any, stop: Any) -> None:
     _quiet()
     from cab_workers.endpoint import ScriptedEndpoint
 
     with ScriptedEndpoint(TASKS, api_key=KEY) as ep:
+        _settle_heap()
         out.put(ep.url)
         stop.wait()
 
@@ -82,6 +97,28 @@ def _proxy(upstream_url: str, cells: int, out: Any, stop: Any) -> None:
 
 def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+@dataclass
+class Samples:
+    """Raw per-call figures of one or more runs of one mode, pooled before percentiles are taken."""
+
+    lat: list[float]
+    ttft: list[float]
+    wall: float
+
+    def __add__(self, other: Samples) -> Samples:
+        return Samples(self.lat + other.lat, self.ttft + other.ttft, self.wall + other.wall)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "calls": len(self.lat),
+            "p50_ms": pct(self.lat, 50),
+            "p99_ms": pct(self.lat, 99),
+            "ttft_p50_ms": pct(self.ttft, 50),
+            "ttft_p99_ms": pct(self.ttft, 99),
+            "rps": len(self.lat) / self.wall,
+        }
 
 
 async def _one(session: aiohttp.ClientSession, url: str, token: str, model: str, stream: bool, i: int):
@@ -113,7 +150,7 @@ async def _run(
     seconds: float,
     calls: int | None,
     stagger_s: float = 0.0,
-) -> dict[str, float]:
+) -> Samples:
     """``clients`` closed-loop clients for ``seconds`` (or ``calls`` calls in all); client ``w`` starts
     ``w / clients * stagger_s`` late, so equal-length streams do not all start (and queue) at once."""
     lat: list[float] = []
@@ -137,22 +174,21 @@ async def _run(
         t0 = time.perf_counter()
         await asyncio.gather(*(client(w) for w in range(clients)))
         wall = time.perf_counter() - t0 - stagger_s / 2
-    return {
-        "calls": len(lat),
-        "p50_ms": pct(lat, 50),
-        "p99_ms": pct(lat, 99),
-        "ttft_p50_ms": pct(ttft, 50),
-        "ttft_p99_ms": pct(ttft, 99),
-        "rps": len(lat) / wall,
-    }
+    return Samples(lat, ttft, wall)
 
 
-def _pair(direct_url: str, proxy_url: str, tokens: list[str], **kw: Any) -> dict[str, dict[str, float]]:
+def _pair(
+    direct_url: str, proxy_url: str, tokens: list[str], rounds: int = 1, **kw: Any
+) -> dict[str, dict[str, float]]:
+    """``rounds`` runs of each mode, alternating direct and proxy, samples pooled per mode: a burst
+    of load on this shared machine then lands in both columns rather than skewing one."""
     import uvloop
 
-    direct = uvloop.run(_run(direct_url, [KEY], **kw))
-    via = uvloop.run(_run(proxy_url, tokens, **kw))
-    return {"direct": direct, "proxy": via}
+    direct, via = Samples([], [], 0.0), Samples([], [], 0.0)
+    for _ in range(rounds):
+        direct += uvloop.run(_run(direct_url, [KEY], **kw))
+        via += uvloop.run(_run(proxy_url, tokens, **kw))
+    return {"direct": direct.summary(), "proxy": via.summary()}
 
 
 _WRK_SCRIPT = """
@@ -232,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement and mode")
     parser.add_argument("--levels", default="1,50,200", help="concurrent clients, comma separated")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating direct/proxy runs pooled per latency measurement"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
@@ -243,21 +282,40 @@ def main(argv: list[str] | None = None) -> None:
     procs.append(ctx.Process(target=_proxy, args=(upstream, max(levels), q, stop), daemon=True))
     procs[1].start()
     proxy_url, tokens = q.get(timeout=30)
-    results: dict[str, Any] = {"levels": levels, "cpus": mp.cpu_count()}
+    import uvloop  # noqa: F401  (imported before the heap is settled)
+
+    _settle_heap()
+    results: dict[str, Any] = {"levels": levels, "cpus": mp.cpu_count(), "rounds": args.rounds}
     s = args.seconds
     try:
-        print(f"proxy benchmark on {mp.cpu_count()} CPUs, {s:g} s per measurement and mode", flush=True)
+        print(
+            f"proxy benchmark on {mp.cpu_count()} CPUs, {s:g} s per measurement and mode,"
+            f" latency and streams pooled over {args.rounds} alternating rounds",
+            flush=True,
+        )
         row = _pair(
-            upstream, proxy_url, tokens, clients=1, model="scripted/noop", stream=False, seconds=s, calls=None
+            upstream,
+            proxy_url,
+            tokens,
+            rounds=args.rounds,
+            clients=1,
+            model="scripted/noop",
+            stream=False,
+            seconds=s,
+            calls=None,
         )
         results["latency_1_client"] = row
         print(_line("call latency, 1 client", row, ["p50_ms", "p99_ms"]), flush=True)
+        _pair(  # the first drip stream of each mode pays one-off set-up (tens of ms): not measured
+            upstream, proxy_url, tokens, clients=1, model=STREAM_MODEL, stream=True, seconds=0, calls=1
+        )
         results["streams"] = {}
         for n in levels:
             row = _pair(
                 upstream,
                 proxy_url,
                 tokens,
+                rounds=args.rounds,
                 clients=n,
                 model=STREAM_MODEL,
                 stream=True,
