@@ -47,6 +47,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
+import uvloop  # noqa: E402
 
 KEY = "sk-bench-real-key"
 TASKS = REPO / "tests" / "cab_workers" / "endpoint" / "fixtures" / "tasks"
@@ -66,7 +67,7 @@ def _quiet() -> None:
 
 
 def _settle_heap() -> None:
-    """Move this process's start-up heap out of the collector's reach (the endpoint and this load generator).
+    """Move this process's start-up heap out of the collector's reach (endpoint and load generator).
 
     Without it the endpoint's and the load generator's full collections (40-60 ms each, measured with
     a ``gc.callbacks`` probe) stall every stream in flight at that moment, in whichever mode is being
@@ -182,8 +183,6 @@ def _pair(
 ) -> dict[str, dict[str, float]]:
     """``rounds`` runs of each mode, alternating direct and proxy, samples pooled per mode: a burst
     of load on this shared machine then lands in both columns rather than skewing one."""
-    import uvloop
-
     direct, via = Samples([], [], 0.0), Samples([], [], 0.0)
     for _ in range(rounds):
         direct += uvloop.run(_run(direct_url, [KEY], **kw))
@@ -282,8 +281,6 @@ def main(argv: list[str] | None = None) -> None:
     procs.append(ctx.Process(target=_proxy, args=(upstream, max(levels), q, stop), daemon=True))
     procs[1].start()
     proxy_url, tokens = q.get(timeout=30)
-    import uvloop  # noqa: F401  (imported before the heap is settled)
-
     _settle_heap()
     results: dict[str, Any] = {"levels": levels, "cpus": mp.cpu_count(), "rounds": args.rounds}
     s = args.seconds
