@@ -11,7 +11,7 @@ stream measurements alternate the modes over ``--rounds`` runs each and pool the
 a burst of other load on the machine lands in both columns:
 
 * **call latency**: non-streamed ``scripted/noop`` calls, one client, p50 / p99;
-* **streams**: ``scripted/drip-500`` streams (the endpoint pauses 500 ms between its 8 chunks, so a
+* **streams**: ``scripted/drip-500`` streams (the endpoint sends its 8 chunks on a fixed 500 ms schedule, so a
   stream lasts about 4 s, like a short real generation) at each level of concurrent clients: total latency
   and time to first token (first body byte), p50 / p99;
 * **throughput**: non-streamed calls from each level of closed-loop clients, requests per second. The
@@ -153,18 +153,23 @@ async def _run(
     stagger_s: float = 0.0,
 ) -> Samples:
     """``clients`` closed-loop clients for ``seconds`` (or ``calls`` calls in all); client ``w`` starts
-    ``w / clients * stagger_s`` late, so equal-length streams do not all start (and queue) at once."""
+    ``w / clients * stagger_s`` late, so equal-length streams do not all start (and queue) at once.
+
+    Each client makes one unmeasured call when it starts, so its measured calls find warm connections
+    in both modes: client -> endpoint directly, client -> proxy -> endpoint through the proxy (the
+    proxy drops upstream connections idle for 3 s, so a warm-up done before the stagger would leave
+    the late clients' upstream connections closed and every first stream through the proxy would pay
+    a TCP connect and the endpoint's accept, which no direct stream pays)."""
     lat: list[float] = []
     ttft: list[float] = []
     counter = iter(range(calls) if calls else range(10**9))
     connector = aiohttp.TCPConnector(limit=clients, force_close=False)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as s:
-        for w in range(clients):  # one warm connection per client
-            await _one(s, url, tokens[w % len(tokens)], "scripted/noop", False, -1)
         deadline = time.perf_counter() + seconds
 
         async def client(w: int) -> None:
             await asyncio.sleep(w / clients * stagger_s)
+            await _one(s, url, tokens[w % len(tokens)], "scripted/noop", False, -1)
             for i in counter:
                 if not calls and time.perf_counter() > deadline:
                     return
@@ -322,7 +327,8 @@ def main(argv: list[str] | None = None) -> None:
             )
             results["streams"][n] = row
             print(
-                _line(f"drip streams, {n} clients", row, ["p50_ms", "p99_ms", "ttft_p50_ms", "ttft_p99_ms"]),
+                _line(f"drip streams, {n} clients", row, ["p50_ms", "p99_ms", "ttft_p50_ms", "ttft_p99_ms"])
+                + f" | streams {row['direct']['calls']}/{row['proxy']['calls']}",
                 flush=True,
             )
         results["throughput"] = {}

@@ -208,10 +208,13 @@ async def _turn(request: Request, body: dict[str, Any], convo: Conversation, wha
 
 def _stream(frames: Any, drip: float | None, done: bytes | None) -> StreamingResponse:
     async def body() -> Any:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         for frame in frames:
             yield frame
-            if drip:
-                await asyncio.sleep(drip)
+            if drip:  # on a fixed schedule: one stall of this loop late-delivers one chunk, not the rest
+                due += drip
+                await asyncio.sleep(max(0.0, due - loop.time()))
         if done:
             yield done
 

@@ -182,8 +182,8 @@ FAULTS = ("fault-429", "fault-500", "fault-reset", "nousage", "drip")
     fault-500[-N]    the first N requests of a body get 500 (server_error)
     fault-reset[-N]  the first N requests of a body have their TCP connection aborted, no response byte
     nousage          never reports usage, not even when a stream asks ``stream_options.include_usage``
-    drip[-MS]        streams with MS milliseconds (default ``DRIP_S``) between chunks (time to first
-                     token << total time)
+    drip[-MS]        streams its chunks MS milliseconds apart (default ``DRIP_S``) on a fixed schedule,
+                     chunk k at start + k * MS (time to first token << total time)
 
 "A body" is the canonical JSON of the request, so retries of one request count down its faults while
 other requests (other cells, other turns) keep their own counts."""
