@@ -39,13 +39,22 @@ def validate(
     selectors: Annotated[
         list[str] | None, typer.Argument(help="Tasks (category/slug, category/*); default all.")
     ] = None,
+    exploit: Annotated[
+        list[str] | None, typer.Option("--exploit", help="Run only these ledger entries (repeatable).")
+    ] = None,
+    ledger: Annotated[bool, typer.Option("--ledger/--no-ledger", help="Run the exploit ledger.")] = True,
 ) -> None:
-    """Prove each task: hidden tests fail on the work dir, pass with the reference, diff == expected."""
+    """Prove each task: hidden tests fail on the work dir, pass with the reference, diff == expected,
+    and no entry of the exploit ledger forges a pass."""
     from cab_scheduler.catalog import TaskCatalog
+    from cab_workers.endpoint.ledger import LEDGER
     from cab_workers.images import ImageBuilder
     from cab_workers.sandbox import Sandbox
     from cab_workers.taskcheck import check_task
 
+    unknown = sorted(set(exploit or []) - {e.name for e in LEDGER})
+    if unknown:
+        fail(f"unknown ledger entry {', '.join(unknown)}: `cab tasks ledger` lists them")
     settings = settings_from_env()
     try:
         catalog = TaskCatalog(settings.tasks_dir)
@@ -58,26 +67,67 @@ def validate(
             .ensure(["base"])[-1]
             .tag
         )
-        table = Table("task", "fails before", "passes after", "diff == expected", "detail")
-        bad = 0
+        table = Table("task", "fails before", "passes after", "diff == expected", "ledger held", "detail")
+        verdicts = []
         with console.status("validating tasks") as status:
             for task in tasks:
-                status.update(f"validating {task.task_id}")
-                v = check_task(task, catalog.paths(task.task_id), sandbox, scorer, settings.cab_home.ensure())
-                bad += not v.ok
+                v = check_task(
+                    task,
+                    catalog.paths(task.task_id),
+                    sandbox,
+                    scorer,
+                    settings.cab_home.ensure(),
+                    exploits=exploit,
+                    ledger=ledger,
+                    progress=lambda what: status.update(f"validating {what}"),
+                )
+                verdicts.append(v)
+                held = sum(e.held for e in v.exploits)
                 table.add_row(
                     task.task_id,
                     _mark(v.fails_before),
                     _mark(v.passes_after),
                     _mark(v.diff_matches),
+                    f"{held}/{len(v.exploits)}"
+                    if held == len(v.exploits)
+                    else f"[red]{held}/{len(v.exploits)}[/]",
                     v.detail,
                 )
     except CabError as e:
         fail(e)
     console.print(table)
+    if ledger:
+        console.print(_ledger_table(verdicts))
+    bad = sum(not v.ok for v in verdicts)
     if bad:
         fail(f"{bad} of {len(tasks)} tasks failed validation", code=1)
     console.print(f"[green]all {len(tasks)} tasks valid[/]")
+
+
+@tasks_app.command("ledger")
+def ledger_() -> None:
+    """The exploit ledger: each entry, the runners it applies to, and what its pass of 0 proves."""
+    from cab_workers.endpoint.ledger import LEDGER
+
+    table = Table("entry (model scripted/forge-<entry>)", "runners", "a pass of 0 proves")
+    for e in LEDGER:
+        table.add_row(e.name, ", ".join(e.runners), e.proves)
+    console.print(table)
+
+
+def _ledger_table(verdicts: list) -> Table:  # noqa: ANN001 - list[TaskVerdict]
+    """Ledger entry x task: held (pass 0), PASSES (forged), or - (does not apply)."""
+    names = sorted({e.name for v in verdicts for e in v.exploits})
+    table = Table(
+        "ledger entry", *(v.task_id for v in verdicts), title="exploit ledger (pass of a forged work dir)"
+    )
+    for name in names:
+        row = []
+        for v in verdicts:
+            hit = next((e for e in v.exploits if e.name == name), None)
+            row.append("-" if hit is None else "[green]0 held[/]" if hit.held else "[red]1 PASSES[/]")
+        table.add_row(name, *row)
+    return table
 
 
 def _mark(ok: bool) -> str:

@@ -21,14 +21,23 @@ from cab_core.errors import ConfigError
 SHIPPED = Path(__file__).with_name("prices.yaml")
 
 
+def _where(loc: tuple[int | str, ...]) -> str:
+    """Where a validation error is: ``model '*gpt-4.1' input`` (ids hold dots), else dotted."""
+    if len(loc) > 1 and loc[0] == "models":
+        return " ".join([f"model {str(loc[1])!r}", *(str(p) for p in loc[2:])])
+    return ".".join(str(p) for p in loc) or "table"
+
+
 class ModelPrice(BaseModel):
-    """USD per million tokens."""
+    """USD per million tokens: finite and >= 0 (a NaN or infinite price would poison every cost)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cached_input: float | None = Field(None, ge=0, description="Cache reads; None: billed as input.")
+    input: float = Field(ge=0, allow_inf_nan=False)
+    output: float = Field(ge=0, allow_inf_nan=False)
+    cached_input: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Cache reads; None: billed as input."
+    )
 
 
 class PriceTable(BaseModel):
@@ -52,8 +61,7 @@ class PriceTable(BaseModel):
             raise ConfigError(f"price table {path}: not valid YAML") from e
         except ValidationError as e:
             err = e.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "table"
-            raise ConfigError(f"price table {path}: {where}: {err['msg']}") from e
+            raise ConfigError(f"price table {path}: {_where(err['loc'])}: {err['msg']}") from e
         if table.currency != "USD":
             raise ConfigError(f"price table {path}: currency must be USD, got {table.currency!r}")
         return table

@@ -6,7 +6,8 @@ Phases, each a span (kinds as on the seed pages)::
     applied_plugins (tool_call) what the adapter wired in: env names, config files
     adapter_run     the agent's run, parent of:
       container       the agent container (limits, deadline, recording)
-    scoring         hash /work again, diff, run hidden tests in a fresh scorer container, score axes
+    scoring         hash /work again, diff, build the graded tree (the task's harness, the hidden
+                    tests, a canary), run it in a fresh scorer container, score axes
     cleanup         remove the cell's scratch folder
 
 The pipeline never raises: every failure becomes data (``Failure``) and the result is handed to
@@ -55,10 +56,11 @@ from cab_workers.adapters import get_adapter
 from cab_workers.adapters.base import Adapter, AgentLaunch, AgentReport, EndpointWiring
 from cab_workers.checkpoint import CheckpointPort
 from cab_workers.gpus import GpuInfo, GpuSlots, device_request_for
+from cab_workers.grading.grade import Grading, grade
 from cab_workers.proxy.usage import said
 from cab_workers.recording import AsciicastWriter
 from cab_workers.sandbox import ContainerRun, ContainerSpec, Mount, Sandbox
-from cab_workers.scorer import chown_tree, container_user, run_tests
+from cab_workers.scorer import chown_tree, container_user
 from cab_workers.snapshot import diff, git_snapshot, manifest, read_texts, without_ignored
 from cab_workers.tracing import Tracer
 
@@ -126,11 +128,8 @@ def _sha256(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _copy_tree(src: Path, dst: Path, *, skip_top_git: bool = False) -> None:
-    def ignore(directory: str, names: list[str]) -> list[str]:
-        return [".git"] if skip_top_git and Path(directory) == src and ".git" in names else []
-
-    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True, ignore=ignore)
+def _copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
 
 
 def run_cell(
@@ -266,8 +265,15 @@ def run_cell(
             )
             s.attrs["ignored_changes"] = len(ignored)
             written = read_texts(paths.work, [*change.added, *change.modified])
-            test_run = _run_hidden_tests(cell, ctx, paths, task_paths, attempt)
-            s.attrs.update(exit_code=test_run.exit_code, timed_out=test_run.timed_out)
+            grading = _grade(cell, ctx, paths, task_paths, attempt)
+            test_run = grading.run
+            s.attrs.update(
+                exit_code=test_run.exit_code,
+                timed_out=test_run.timed_out,
+                harness_tampered=list(grading.harness.tampered),
+                tests_excluded=list(grading.harness.excluded),
+                declared_tests=len(grading.declared),
+            )
             if test_run.killed_for and failure.failure_class == FailureClass.none:
                 failure = Failure(  # the tests ran the agent's code, and that code broke the limit
                     failure_class=FailureClass.agent,
@@ -293,7 +299,12 @@ def run_cell(
                 state_globs=adapter.state_globs,
                 transcript=report.transcript,
                 written=written,
-                hidden_test_paths=_hidden_test_paths(task_paths),
+                hidden_test_paths=list(grading.hidden_paths),
+                report=grading.report,
+                declared=grading.declared,
+                canary=grading.canary,
+                harness_tampered=grading.harness.tampered,
+                tests_excluded=grading.harness.excluded,
                 prices=ctx.prices,
                 model=cell.model,
             )
@@ -470,28 +481,18 @@ def _calls_and_source(report: AgentReport) -> tuple[list[ModelCall], TokenSource
     return calls, calls[0].source
 
 
-def _hidden_test_paths(task_paths: TaskPaths) -> list[str]:
-    root = task_paths.hidden_tests
-    if not root.is_dir():
-        return []
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-
-
-def _run_hidden_tests(
+def _grade(
     cell: CellSpec, ctx: HostContext, paths: CellPaths, task_paths: TaskPaths, attempt: int
-) -> ContainerRun:
-    """Copy the agent's final /work plus the hidden tests into a fresh folder; run the tests there."""
-    score_dir = paths.root / "score"
-    _copy_tree(paths.work, score_dir, skip_top_git=True)  # history is ours, not the tests'
-
-    if task_paths.hidden_tests.is_dir():
-        _copy_tree(task_paths.hidden_tests, score_dir)
+) -> Grading:
+    """Grade the agent's final /work in a fresh scorer container (see ``cab_workers.grading``)."""
     try:
-        return run_tests(
+        return grade(
             cell.task,
+            task_paths,
+            paths.work,
+            paths.root / "score",
             ctx.sandbox,
             ctx.scorer_image,
-            score_dir,
             name=f"cab-score-{safe_name(cell.cell_id, attempt)}",
             labels=ctx.sandbox.labels_for(cell.cell_id, attempt, "scorer"),
         )

@@ -9,6 +9,11 @@
 
 Every public method raises only ``cab_core.errors.StoreError`` for database trouble (see
 ``cab_core.store.translate``). Methods are safe to call from several threads at once.
+
+A result is validated against the schema before it is written: one that does not validate (built
+with ``model_construct``, or changed by ``model_copy(update=...)``), such as a NaN composite or a
+negative token count, is refused with ``StoreError`` and nothing is written. Unchecked, SQLite stored
+``NaN`` in the JSON record (and every later read of the sweep failed) and PostgreSQL's JSONB rejected it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import (
     Connection,
     Engine,
@@ -36,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateSchema
 
 from cab_core.budget import Spend
+from cab_core.errors import StoreError
 from cab_core.schema import CellResult, Exchange, SweepSpec
 from cab_core.store import rows
 from cab_core.store.engine import WRITE, make_engine
@@ -124,15 +131,30 @@ class ResultStore:
         serialise on its row lock instead of racing on the child tables.
         """
         ident = result.identity
+        action = f"write {ident.cell_id} attempt {ident.attempt}"
+        self._check(result, action)
         row = rows.cell_row(result)
         changing = tuple(k for k in row if k not in ("cell_id", "attempt"))
-        with self._write(f"write {ident.cell_id} attempt {ident.attempt}") as conn:
+        with self._write(action) as conn:
             _upsert(conn, cells, row, keys=("cell_id", "attempt"), changing=changing)
             for child in (spans, model_calls, exchange_table):
                 conn.execute(
                     delete(child).where(child.c.cell_id == ident.cell_id, child.c.attempt == ident.attempt)
                 )
             _insert_children(conn, result)
+
+    def _check(self, result: CellResult, action: str) -> None:
+        """Refuse (``StoreError``, nothing written) a result that does not validate against the schema."""
+        try:
+            CellResult.model_validate(result.model_dump(by_alias=True))
+        except ValidationError as error:
+            first = error.errors()[0] if error.errors() else {}
+            where = ".".join(str(p) for p in first.get("loc", ())) or "<root>"
+            reason = f"{error.error_count()} validation error(s), first at {where}: {first.get('msg', '')}"
+            raise StoreError(
+                f"result store refused a record at {mask_url(self.url)} ({action}): {reason}; "
+                "nothing was written; this is a bug in the writer"
+            ) from error
 
     # ------------------------------------------------------------------ reads
 

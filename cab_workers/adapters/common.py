@@ -4,11 +4,16 @@ Every TUI image runs ``ENTRY`` (``images/base/cab-entry``): it fills the in-memo
 the image's seeds and from ``/cab/home/`` (files an adapter returns under ``HOME_PREFIX``), then
 execs the TUI in /work. The proxy records every model call; what an adapter parses from the TUI's
 own output is the fallback (``TokenSource.tui_stdout``) and the TUI's words for refusal scanning.
+
+A number a TUI printed is only a guess at the truth: a count or duration that is negative, NaN,
+Infinity (Python's ``json`` reads both), a bool or too large for a float becomes None (unknown), never
+a clamped number and never an error that would lose the cell's report.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -79,14 +84,28 @@ def json_lines(text: str) -> Iterator[dict[str, Any]]:
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError:
+        except ValueError:  # JSONDecodeError, or an int of 4300+ digits
             continue
         if isinstance(obj, dict):
             yield obj
 
 
 def as_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """``value`` when it is a count, code or status (an int >= 0 a float can hold), else None (unknown)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value if as_ms(value) is not None else None
+
+
+def as_ms(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number >= 0 (a duration, in ms), else None (unknown)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        ms = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return ms if math.isfinite(ms) and ms >= 0 else None
 
 
 def dig(obj: Any, *path: str) -> Any:
@@ -96,7 +115,8 @@ def dig(obj: Any, *path: str) -> Any:
 
 
 def reported_calls(usages: Iterable[tuple[int | None, int | None]], model: str) -> list[ModelCall]:
-    """ModelCalls from (prompt, completion) pairs a TUI printed itself (its own count, not the proxy's)."""
+    """ModelCalls from (prompt, completion) pairs a TUI printed itself (its own count, not the proxy's);
+    a count that is no count (a negative difference of the TUI's totals, say) is unknown."""
     now = datetime.now(UTC)
     return [
         ModelCall(
@@ -104,8 +124,8 @@ def reported_calls(usages: Iterable[tuple[int | None, int | None]], model: str) 
             timestamp=now,
             request_hash="",
             model=model,
-            prompt_tokens=prompt,
-            completion_tokens=completion,
+            prompt_tokens=as_int(prompt),
+            completion_tokens=as_int(completion),
             source=TokenSource.tui_stdout,
         )
         for i, (prompt, completion) in enumerate(usages)
@@ -121,9 +141,10 @@ def human_count(text: str) -> int | None:
     if not m:
         return None
     try:
-        return round(float(m.group(1).replace(",", "")) * _SUFFIX.get(m.group(2).lower(), 1))
+        n = float(m.group(1).replace(",", "")) * _SUFFIX.get(m.group(2).lower(), 1)
     except ValueError:
         return None
+    return round(n) if math.isfinite(n) else None  # 400 digits read as a float are Infinity
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from cab_core.paths import CONTAINER_AGENT
 from cab_core.schema import CellSpec, ModelCall, TokenSource
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
-from cab_workers.adapters.common import json_lines
+from cab_workers.adapters.common import as_int, as_ms, json_lines
 
 AGENT_PATH = "/opt/cab/agent.py"
 EXIT_OK, EXIT_CONFIG, EXIT_HANDSHAKE, EXIT_ENDPOINT = 0, 2, 3, 4
@@ -37,10 +37,6 @@ def parse_events(stdout: str) -> list[dict[str, Any]]:
     return [e for e in json_lines(stdout) if isinstance(e.get("event"), str)]
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _timestamp(value: Any, fallback: datetime) -> datetime:
     if isinstance(value, str):
         try:
@@ -52,20 +48,18 @@ def _timestamp(value: Any, fallback: datetime) -> datetime:
 
 
 def _model_call(event: dict[str, Any], index: int, now: datetime) -> ModelCall:
-    latency = event.get("latency_ms")
-    seq = _int(event.get("seq"))
+    """One ``model_call`` event; a number that is not a finite one >= 0 (NaN, -1...) is unknown."""
+    seq = as_int(event.get("seq"))
     return ModelCall(
-        seq=seq if seq is not None and seq >= 0 else index,
+        seq=seq if seq is not None else index,
         timestamp=_timestamp(event.get("ts"), now),
         request_hash=str(event.get("request_sha256") or ""),
         model=str(event.get("model") or ""),
-        prompt_tokens=_int(event.get("prompt_tokens")),
-        completion_tokens=_int(event.get("completion_tokens")),
-        latency_ms=float(latency)
-        if isinstance(latency, int | float) and not isinstance(latency, bool)
-        else None,
+        prompt_tokens=as_int(event.get("prompt_tokens")),
+        completion_tokens=as_int(event.get("completion_tokens")),
+        latency_ms=as_ms(event.get("latency_ms")),
         finish_reason=event["finish_reason"] if isinstance(event.get("finish_reason"), str) else None,
-        http_status=_int(event.get("http_status")),
+        http_status=as_int(event.get("http_status")),
         source=TokenSource.tui_stdout,
     )
 

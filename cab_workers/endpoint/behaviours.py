@@ -14,8 +14,10 @@ expects (its finish tool, its sentinel command, or a short final message).
     badproto   answers chat completions with 404 (transport level, see ``app``)
 
 Unlisted test behaviours (never in ``BEHAVIOURS`` or ``/v1/models``) inject upstream faults for the
-recording proxy's tests and then act like ``oracle`` (see ``FAULTS``), or make the agent misbehave
-for the sandbox's containment tests (``hostile-*``, see ``hostile``).
+recording proxy's tests and then act like ``oracle`` (see ``FAULTS``), make the agent misbehave
+for the sandbox's containment tests (``hostile-*``, see ``hostile``), or try to forge a pass on the
+matched task without solving it (``forge-<entry>``, one per entry of the exploit ledger, see
+``ledger``; on a task the entry does not apply to it changes nothing).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import structlog
 
-from cab_workers.endpoint import hostile, scripts
+from cab_workers.endpoint import hostile, ledger, scripts
 from cab_workers.endpoint.catalog import TaskCatalog, TaskEntry
 from cab_workers.endpoint.dialects import FINISH_MARK, MARK, Conversation
 
@@ -42,6 +44,7 @@ REFUSER_DONE_TEXT = (
     "my reasons are in REFUSAL.md."
 )
 UNMATCHED_TEXT = "I could not tell which task this is, so I made no changes."
+FORGE_SKIP_TEXT = "This trick does not apply to this task, so I made no changes."
 
 
 @dataclass(frozen=True)
@@ -115,16 +118,20 @@ def act(
 
 
 def _with_task(
-    convo: Conversation, catalog: TaskCatalog, build: Callable[[TaskEntry], scripts.Plan], behaviour: str
+    convo: Conversation,
+    catalog: TaskCatalog,
+    build: Callable[[TaskEntry], scripts.Plan],
+    behaviour: str,
+    done_text: str = ORACLE_DONE_TEXT,
 ) -> Reply:
     if convo.acted:
-        return finish(convo, ORACLE_DONE_TEXT) if not convo.finished else Reply(ORACLE_DONE_TEXT)
+        return finish(convo, done_text) if not convo.finished else Reply(done_text)
     task = catalog.match(convo.user_texts)
     if task is None:
         log.warning("endpoint_task_unmatched", behaviour=behaviour, users=len(convo.user_texts))
         return Reply(UNMATCHED_TEXT)
     log.info("endpoint_task_matched", behaviour=behaviour, task_id=task.task_id)
-    return act(convo, ORACLE_DONE_TEXT, plan=build(task), workdir=task.paths.workdir)
+    return act(convo, done_text, plan=build(task), workdir=task.paths.workdir)
 
 
 def oracle(convo: Conversation, catalog: TaskCatalog) -> Reply:
@@ -145,6 +152,22 @@ def refuser(convo: Conversation, catalog: TaskCatalog) -> Reply:
 
 Behaviour = Callable[[Conversation, TaskCatalog], Reply]
 
+
+def forge(exploit: ledger.Exploit) -> Behaviour:
+    """The ``forge-<entry>`` behaviour: the entry's plan for the matched task once, then "done"."""
+    behaviour = ledger.PREFIX + exploit.name
+
+    def reply(convo: Conversation, catalog: TaskCatalog) -> Reply:
+        if not convo.acted:
+            task = catalog.match(convo.user_texts)
+            if task is not None and not exploit.applies(task):
+                log.warning("endpoint_forge_not_applicable", behaviour=behaviour, task_id=task.task_id)
+                return Reply(FORGE_SKIP_TEXT) if convo.finished else finish(convo, FORGE_SKIP_TEXT)
+        return _with_task(convo, catalog, exploit.plan, behaviour, hostile.DONE_TEXT)
+
+    return reply
+
+
 SCRIPTED: dict[str, Behaviour] = {"oracle": oracle, "noop": noop, "sloppy": sloppy, "refuser": refuser}
 """Behaviours that answer with a reply."""
 
@@ -161,9 +184,13 @@ BEHAVIOURS: tuple[str, ...] = (*SCRIPTED, *TRANSPORT)
 
 
 def script_for(behaviour: str) -> Behaviour | None:
-    """The reply function of a scripted or hostile behaviour; None for transport-level or unknown names."""
+    """The reply function of a scripted, hostile or forge behaviour; None for transport-level or unknown
+    names."""
     if behaviour in SCRIPTED:
         return SCRIPTED[behaviour]
+    if behaviour.startswith(ledger.PREFIX):
+        exploit = ledger.by_name(behaviour[len(ledger.PREFIX) :])
+        return forge(exploit) if exploit is not None else None
     command = hostile.command_of(behaviour)
     if command is None:
         return None

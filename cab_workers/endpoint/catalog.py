@@ -3,8 +3,9 @@
 The catalog scans ``<tasks_root>/<category>/<slug>/task.yaml`` (see ``cab_core.paths.TaskPaths``) and
 matches a user message against each task's prompt. Matching is containment after collapsing
 whitespace, so a TUI that wraps the prompt in its own preamble still matches; the longest matching
-prompt wins. Task files are read leniently (only ``prompt`` is required) because the catalog must
-keep serving while tasks are being written; a miss triggers one rescan.
+prompt wins. Task files are read leniently (only ``prompt`` is required; a field of the wrong type
+reads as empty) because the catalog must keep serving while tasks are being written; a miss
+triggers one rescan. The exploit ledger (``ledger``) reads the runner fields and the files.
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ class TaskEntry:
     paths: TaskPaths
     prompt: str
     protected_paths: tuple[str, ...] = ()
+    test_runner: str = ""
+    """``cargo``, ``pytest``, ``go``, ``node`` or ``script``; empty when the spec does not say."""
+    language: str = ""
+    test_command: tuple[str, ...] = ()
+    """The argv the scorer runs from the work dir."""
+    expected_changes: tuple[str, ...] = ()
+    """Work-dir paths the reference solution adds, removes or modifies."""
 
     def solution_files(self) -> list[str]:
         """Relative paths of the solution's files (POSIX, sorted), the delete list excluded."""
@@ -73,6 +81,40 @@ class TaskEntry:
             return []
         return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
+    def hidden_files(self) -> list[str]:
+        """Relative paths of the hidden tests (POSIX, sorted): where the scorer copies them in /work."""
+        root = self.paths.hidden_tests
+        if not root.is_dir():
+            return []
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    def workdir_text(self, rel: str) -> str | None:
+        """The text of the shipped work-dir file ``rel``; None when it is absent or not UTF-8."""
+        return _text(self.paths.workdir, rel)
+
+    def hidden_text(self, rel: str) -> str | None:
+        """The text of the hidden test file ``rel``; None when it is absent or not UTF-8."""
+        return _text(self.paths.hidden_tests, rel)
+
+
+def _text(root: Path, rel: str) -> str | None:
+    path = root / rel
+    if ".." in Path(rel).parts or Path(rel).is_absolute() or not path.is_file():
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """A list of strings from a lenient spec field (anything else is dropped)."""
+    return tuple(str(v) for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _word(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
 
 def _load(spec: Path) -> TaskEntry | None:
     try:
@@ -84,12 +126,15 @@ def _load(spec: Path) -> TaskEntry | None:
         log.warning("endpoint_task_without_prompt", path=str(spec))
         return None
     root = spec.parent
-    protected = raw.get("protected_paths") or []
     return TaskEntry(
         task_id=f"{root.parent.name}/{root.name}",
         paths=TaskPaths(root),
         prompt=raw["prompt"],
-        protected_paths=tuple(str(p) for p in protected if isinstance(p, str)),
+        protected_paths=_strings(raw.get("protected_paths")),
+        test_runner=_word(raw.get("test_runner")),
+        language=_word(raw.get("language")),
+        test_command=_strings(raw.get("test_command")),
+        expected_changes=_strings(raw.get("expected_changes")),
     )
 
 

@@ -1,7 +1,9 @@
 """Hostile agents: scripted models that make an agent misbehave, to prove the sandbox contains it.
 
 Each ``hostile-<kind>`` model asks for one shell command, then says it is done (like every scripted
-behaviour). Unlisted in ``/v1/models``: they exist for cab's own containment tests.
+behaviour). Unlisted in ``/v1/models``: they exist for cab's own containment tests. Their siblings
+``forge-<entry>`` attack the score instead of the sandbox: each tries to forge a pass on the matched
+task without solving it, one entry of the exploit ledger (``ledger``) each.
 
     forkbomb   processes until the pid limit, in the foreground (the cell ends at its deadline)
     memhog     allocates until the memory limit (the kernel's OOM killer answers)

@@ -2,8 +2,11 @@
 command it asks the agent to run, or as a whole-file listing for TUIs that edit from text (aider).
 
 Every command runs from the agent's work dir (``/work`` in a container), starts with ``set -e`` and
-uses only POSIX tools present in the base image (``mkdir``, ``printf``, ``base64``, ``rm``, ``chmod``).
-File contents travel base64-encoded so any byte survives shell quoting.
+uses only POSIX tools present in the base image (``mkdir``, ``printf``, ``base64``, ``rm``, ``chmod``,
+``ln``).
+File contents travel base64-encoded so any byte survives shell quoting. ``apply_plan`` applies a
+plan to a folder on the host the same way, without a shell (``cab tasks validate`` uses it for the
+exploit ledger).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import os
 import shlex
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -71,11 +75,23 @@ def _write_file(rel: str, data: bytes, executable: bool) -> list[str]:
     return lines
 
 
+def _link(rel: str, target: str) -> list[str]:
+    lines = [f"rm -rf -- {shlex.quote(rel)}"]
+    parent = PurePosixPath(rel).parent.as_posix()
+    if parent != ".":
+        lines.append(f"mkdir -p {shlex.quote(parent)}")
+    lines.append(f"ln -s -- {shlex.quote(target)} {shlex.quote(rel)}")
+    return lines
+
+
 @dataclass(frozen=True)
 class Plan:
-    """What a scripted model changes in the work dir, in order: deletions, writes, appended lines.
+    """What a scripted model changes in the work dir, in order: deletions, symlinks, writes, appended lines.
 
-    Rendered as one shell command (for a TUI's shell tool) or as aider's whole-file listing.
+    Symlinks come after deletions and before writes, so a plan can swap a directory (or a file) for
+    a link and then write the link's target, or anything else, through ordinary paths; a write never
+    removes a link made before it. Rendered as one shell command (for a TUI's shell tool) or as
+    aider's whole-file listing.
     """
 
     task_id: str
@@ -84,9 +100,14 @@ class Plan:
     """(path, content, executable)."""
     appends: tuple[tuple[str, str], ...] = ()
     """(path of an existing file, a line appended to it)."""
+    symlinks: tuple[tuple[str, str], ...] = ()
+    """(path, target): whatever is at ``path`` is removed and replaced by a link whose content is
+    ``target`` (any string: relative, absolute, dangling)."""
 
     def command(self) -> str:
         lines = [f"rm -rf -- {shlex.quote(p)}" for p in self.deletes]
+        for rel, target in self.symlinks:
+            lines += _link(rel, target)
         for rel, data, executable in self.writes:
             lines += _write_file(rel, data, executable)
         for rel, line in self.appends:
@@ -99,11 +120,15 @@ class Plan:
     def listing(self, workdir: Path | None) -> str:
         """Every changed file in full, as ``path`` then a fenced block (aider's *whole* edit format).
 
-        Appends are applied to the file as it is in ``workdir``; deletions cannot be written this way
-        and are left out (logged). A file that is not UTF-8 text cannot be listed either.
+        Appends are applied to the file as it is in ``workdir``; deletions and symlinks cannot be
+        written this way and are left out (logged). A file that is not UTF-8 text cannot be listed either.
         """
         if self.deletes:
             log.warning("endpoint_listing_cannot_delete", task_id=self.task_id, paths=list(self.deletes))
+        if self.symlinks:
+            log.warning(
+                "endpoint_listing_cannot_link", task_id=self.task_id, paths=[p for p, _ in self.symlinks]
+            )
         files = {rel: data.decode("utf-8", errors="replace") for rel, data, _ in self.writes}
         for rel, line in self.appends:
             base = files.get(rel)
@@ -115,6 +140,56 @@ class Plan:
             body = text if text.endswith("\n") else text + "\n"  # aider ends every file with one
             blocks.append(f"{rel}\n```\n{body}```")
         return "\n\n".join(blocks) + "\n"
+
+
+def _inside(root: Path, rel: str, *, follow_last: bool) -> Path:
+    """``root / rel`` with every symlink before the last part resolved; ValueError when that leaves
+    ``root`` (``root`` is already resolved). ``follow_last`` resolves the last part too."""
+    path = root / _safe_rel(rel)
+    try:
+        parent = path.parent.resolve()
+        path = parent / path.name
+        if follow_last and path.is_symlink():
+            path = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ValueError(f"{rel!r}: {exc}") from exc
+    if not path.is_relative_to(root) or path == root:
+        raise ValueError(f"{rel!r} leads out of the work dir through a symlink")
+    return path
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def apply_plan(plan: Plan, root: Path) -> None:
+    """Apply ``plan`` to the folder ``root`` the way its shell command would, without a shell.
+
+    Same order as ``Plan.command``: deletions, symlinks, writes, appends. Paths must be relative
+    without ``..`` (ValueError otherwise), and no path is followed out of ``root`` through a symlink
+    (ValueError): a link's *target* may point anywhere, it is only the link's content.
+    """
+    real = Path(root).resolve(strict=True)
+    for rel in plan.deletes:
+        _remove(_inside(real, rel, follow_last=False))
+    for rel, target in plan.symlinks:
+        path = _inside(real, rel, follow_last=False)
+        _remove(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(target)
+    for rel, data, executable in plan.writes:
+        path = _inside(real, rel, follow_last=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        if executable:
+            path.chmod(path.stat().st_mode | 0o111)
+    for rel, line in plan.appends:
+        path = _inside(real, rel, follow_last=True)
+        with path.open("ab") as f:
+            f.write(f"\n{line}\n".encode())
 
 
 def solution_plan(task: TaskEntry) -> Plan:

@@ -5,6 +5,10 @@ stream (in whatever pieces they arrive) and ends with the ModelCall token fields
 completions usage names (``prompt_tokens``...) and the Responses API names (``input_tokens``...) are
 read. Without any usage the tokens are estimated: ``tiktoken`` when it is installed *and* its encoding
 is already cached on disk (never downloaded), else a quarter of the character count, ``estimated=True``.
+
+A usage number the endpoint got wrong (negative, NaN, Infinity, a bool, a fraction, or too large for
+a float) is recorded as unknown (None): never clamped to a number it did not say, never an error that
+would lose the call's record.
 """
 
 from __future__ import annotations
@@ -66,10 +70,21 @@ def prompt_text(body: Any) -> str:
     return ""
 
 
+def _count(value: Any) -> int | None:
+    """``value`` when it is a token count (an int >= 0 that a float can hold), else None (unknown)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    try:
+        float(value)  # 10**400 is an int, but no cost or ratio can be computed from it
+    except OverflowError:
+        return None
+    return value
+
+
 def _int(block: Any, *path: str) -> int | None:
     for key in path:
         block = block.get(key) if isinstance(block, dict) else None
-    return block if isinstance(block, int) and not isinstance(block, bool) else None
+    return _count(block)
 
 
 def _first(*values: int | None) -> int | None:
@@ -128,12 +143,12 @@ def said(body: bytes, content_type: str) -> str:
             if payload and payload != b"[DONE]":
                 try:
                     text.append(_said_in(json.loads(payload)))
-                except (json.JSONDecodeError, UnicodeDecodeError):
+                except ValueError:  # JSONDecodeError, UnicodeDecodeError, an int of 4300+ digits
                     continue
         return "".join(text)
     try:
         return _said_in(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, an int of 4300+ digits
         return ""
 
 
@@ -201,7 +216,7 @@ class Tally:
             return
         try:
             self.feed_json(json.loads(payload))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError, an int of 4300+ digits
             return
 
     def fields(self, request_body: Any) -> dict[str, Any]:

@@ -5,7 +5,9 @@ timings, the work-dir diff, the agent's words and writes) and calls ``score_cell
 
     config.py        ScoringConfig (weights, curves, refusal factors), DEFAULT_CONFIG
     diff.py          WorkdirDiff, diff_snapshots, path_matches
-    pass_rate.py     hidden tests' exit code (+ informational test counts)
+    reports.py       runners' structured reports (JUnit XML, go/libtest/node JSON) -> RunnerReport
+    evidence.py      declared hidden tests, and what a report proves about them and the canary
+    pass_rate.py     pass from positive evidence in the report; partial score of declared tests
     tokens.py        token sums, tokens per correct task, cost under a price table
     latency.py       wall clock, container and model-call time
     blast_radius.py  unexpected share of the agent's changes (TUI state excluded)
@@ -25,10 +27,12 @@ from .blast_radius import score_blast_radius
 from .composite import composite_from_components, refusal_factor, score_composite
 from .config import DEFAULT_CONFIG, ScoringConfig, Weights, cost_efficiency, latency_efficiency
 from .diff import WorkdirDiff, diff_snapshots, path_matches
+from .evidence import DeclaredTest
 from .integrity import score_integrity
 from .latency import score_latency
-from .pass_rate import parse_test_counts, score_pass_rate
+from .pass_rate import score_pass_rate
 from .refusal import score_refusal
+from .reports import RunnerReport
 from .tokens import score_tokens
 
 __all__ = [
@@ -40,7 +44,6 @@ __all__ = [
     "cost_efficiency",
     "diff_snapshots",
     "latency_efficiency",
-    "parse_test_counts",
     "path_matches",
     "refusal_factor",
     "score_blast_radius",
@@ -70,19 +73,34 @@ def score_cell(
     written: Mapping[str, str],
     state_globs: Sequence[str] = (),
     hidden_test_paths: Sequence[str] = (),
+    report: RunnerReport | None = None,
+    declared: Sequence[DeclaredTest] = (),
+    canary: str | None = None,
+    harness_tampered: Sequence[str] = (),
+    tests_excluded: Sequence[str] = (),
     prices: PriceTable | None = None,
     model: str = "",
     config: ScoringConfig = DEFAULT_CONFIG,
 ) -> Axes:
     """Score every axis of one cell and the composite.
 
-    ``exit_code`` / ``timed_out`` / ``stdout`` / ``stderr`` are the hidden-test run's; ``transcript``
-    is the agent's own text and ``written`` the files it added or modified (path -> content);
+    ``exit_code`` / ``timed_out`` / ``stdout`` / ``stderr`` are the hidden-test run's, ``report``
+    its structured report, ``declared`` the hidden tests that decide pass and ``canary`` the name of
+    the must-fail test cab planted (see ``pass_rate``); ``harness_tampered`` / ``tests_excluded``
+    come from building the graded tree (``cab_workers.grading.harness``). ``transcript`` is the
+    agent's own text and ``written`` the files it added or modified (path -> content);
     ``state_globs`` are the adapter's; ``hidden_test_paths`` are the task's hidden test files as
     they would appear in the work dir; ``prices`` and ``model`` (the cell's) price the calls.
     """
     pass_rate = score_pass_rate(
-        exit_code=exit_code, timed_out=timed_out, stdout=stdout, stderr=stderr, runner=task.test_runner
+        exit_code=exit_code,
+        timed_out=timed_out,
+        stdout=stdout,
+        stderr=stderr,
+        runner="script" if config.pass_from_exit_code else task.test_runner,
+        report=report,
+        declared=declared,
+        canary=canary,
     )
     tokens = score_tokens(
         calls=list(calls), source=token_source, passed=pass_rate.passed, prices=prices, model=model
@@ -98,7 +116,8 @@ def score_cell(
         diff=diff,
         expected_changes=task.expected_changes,
         state_globs=state_globs,
-        min_marker_chars=config.min_marker_chars,
+        run_record={"pass_rate": pass_rate.model_dump(mode="json", by_alias=True)},
+        config=config,
     )
     integrity = score_integrity(
         task_id=task.task_id,
@@ -107,6 +126,8 @@ def score_cell(
         protected_paths=task.protected_paths,
         hidden_test_paths=hidden_test_paths,
         refusal=refusal,
+        harness_tampered=harness_tampered,
+        tests_excluded=tests_excluded,
     )
     composite = score_composite(
         pass_rate=pass_rate,

@@ -1,102 +1,55 @@
-"""Pass-rate axis: did the hidden tests' own exit code say the work is correct?
+"""Pass-rate axis: does the runner's own structured report prove that the hidden tests passed?
 
-The verdict comes from the exit code alone. Test counts parsed from the output are informational
-(``partial_score``): printed text is under the agent's control (it can write a test that prints
-``test result: ok``), an exit code of the scorer's own test command is not. Consequently:
+An exit code alone proves nothing: code under test can ``os._exit(0)`` at import, and a tool can be
+told to collect nothing. Printed text proves nothing either: the agent's code can print
+``test result: ok. 10 passed``. So a pass needs **positive evidence**, read from the structured
+report the runner wrote to cab's report folder (``cab_workers.scoring.reports``) and matched against
+the tests the task declares (``cab_workers.scoring.evidence``). For the pytest, go, cargo and node
+runners, ``pass = 1`` iff all of:
 
-* exit code non-zero, timed out, or never ran -> ``pass = 0`` whatever the output claims;
-* exit code 0 -> ``pass = 1`` even if the parsed counts show failures (a test command that swallows
-  failures is a task bug, visible as ``partial_score < 1`` next to ``pass = 1``).
+* the run finished within its budget;
+* there is a report and it has no problems (well-formed, complete, consistent);
+* the task declares at least one hidden test, and every declared test ran and all its cases passed;
+* the **canary** (a test cab planted, named with a random nonce, that must fail) was reported and
+  failed. A generic patch of the test framework or its assertions makes it pass or vanish;
+* the exit code is the runner's "some test failed" code (``TEST_FAILURE_EXIT``: pytest, go and node
+  1, cargo 101), as the failing canary requires. Exit 0 next to a failed canary means the exit
+  status was forged.
+
+``partial_score`` is declared tests passed / declared total (``tests_passed`` / ``tests_total``),
+from the report only; None when there is no report, nothing is declared, or the run shows tampering
+(the canary passed, or exit 0 next to a failed canary), since then the report's results are the
+tamperer's. Agent-printed text never changes any of these numbers (results that do not follow the
+runner's own event sequence are problems, not results); stdout and stderr are kept as tails for
+people to read.
+
+``script`` tasks (``python3 hidden_check.py``) have no report: their pass is the exit code 0 within
+the budget (``evidence = "exit_code"``), and they rely on the harness reset and isolated interpreter.
+
+**Documented limit.** Code under test runs inside the test process. It can read the hidden tests
+(and the canary's source) and then forge: patch the framework selectively so that only the declared
+tests pass and the canary still fails, or write a consistent fake report into the report folder it
+can also write. The canary catches generic patches (every test passes, assertions that never throw,
+a framework that reports nothing); targeted forgery is measured by the exploit ledger, not hidden.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Sequence
 
 from cab_core.schema import PassRateAxis
 
-Counts = tuple[int, int]
-"""(tests passed, tests total)."""
+from .evidence import TEST_FAILURE_EXIT, DeclaredTest, judge
+from .reports import RunnerReport
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_CARGO = re.compile(r"^test result: \w+\. (\d+) passed; (\d+) failed", re.MULTILINE)
-_PYTEST_LINE = re.compile(r"^[=\s]*(?P<body>(?:no tests ran|\d+ \w+).*?) in [\d.]+ ?s(?:econds)?\b")
-_PYTEST_PAIR = re.compile(r"(\d+) (passed|failed|errors?|xpassed|xfailed|skipped|deselected|warnings?)")
-_GO = re.compile(r"^\s*--- (PASS|FAIL):", re.MULTILINE)
-_NODE = re.compile(r"^(?:#|ℹ) (pass|fail|cancelled) (\d+)\s*$", re.MULTILINE)
+MAX_LISTED = 200
+"""Longest list of failed / missing tests or problems kept in the record (the rest is counted)."""
 
 
-def _cargo(text: str) -> Counts | None:
-    """Sum ``test result:`` lines over every test binary (unit, integration, doc tests)."""
-    rows = _CARGO.findall(text)
-    if not rows:
-        return None
-    passed = sum(int(p) for p, _ in rows)
-    failed = sum(int(f) for _, f in rows)
-    return passed, passed + failed
-
-
-def _pytest(text: str) -> Counts | None:
-    """The last summary line: ``2 passed, 1 failed, 1 error in 0.1s``; errors count as failures."""
-    found: Counts | None = None
-    for line in text.splitlines():
-        m = _PYTEST_LINE.match(line)
-        if not m:
-            continue
-        body = m.group("body")
-        counts: dict[str, int] = {}
-        for n, kind in _PYTEST_PAIR.findall(body):
-            counts["error" if kind.startswith("error") else kind] = int(n)
-        if not counts and not body.startswith("no tests ran"):
-            continue
-        passed = counts.get("passed", 0)
-        found = passed, passed + counts.get("failed", 0) + counts.get("error", 0)
-    return found
-
-
-def _go(text: str) -> Counts | None:
-    """``go test -v``: one ``--- PASS:`` / ``--- FAIL:`` line per test and subtest."""
-    verdicts = _GO.findall(text)
-    if not verdicts:
-        return None
-    passed = verdicts.count("PASS")
-    return passed, len(verdicts)
-
-
-def _node(text: str) -> Counts | None:
-    """``node --test``: TAP ``# pass N`` / ``# fail N`` or spec ``ℹ pass N``; last value wins."""
-    counts: dict[str, int] = {}
-    for kind, n in _NODE.findall(text):
-        counts[kind] = int(n)
-    if "pass" not in counts and "fail" not in counts:
-        return None
-    passed = counts.get("pass", 0)
-    return passed, passed + counts.get("fail", 0) + counts.get("cancelled", 0)
-
-
-PARSERS: dict[str, Callable[[str], Counts | None]] = {
-    "cargo": _cargo,
-    "pytest": _pytest,
-    "go": _go,
-    "node": _node,
-}
-"""Output parser per ``TaskSpec.test_runner``; ``script`` has none (counts stay unknown)."""
-
-
-def parse_test_counts(runner: str, stdout: str, stderr: str = "") -> Counts | None:
-    """(passed, total) from a test command's output, or None when the runner's format is absent.
-
-    stdout is parsed first; stderr only when stdout holds no summary. ANSI colours are stripped.
-    """
-    parser = PARSERS.get(runner)
-    if parser is None:
-        return None
-    for text in (stdout, stderr):
-        counts = parser(_ANSI.sub("", text))
-        if counts is not None:
-            return counts
-    return None
+def _capped(items: Sequence[str]) -> list[str]:
+    if len(items) <= MAX_LISTED:
+        return list(items)
+    return [*items[:MAX_LISTED], f"... and {len(items) - MAX_LISTED} more"]
 
 
 def score_pass_rate(
@@ -106,24 +59,67 @@ def score_pass_rate(
     stdout: str,
     stderr: str,
     runner: str,
+    report: RunnerReport | None,
+    declared: Sequence[DeclaredTest],
+    canary: str | None,
     tail_chars: int = 4000,
 ) -> PassRateAxis:
-    """Grade the hidden-test run: pass iff the test command exited 0 within its budget.
+    """Grade the hidden-test run from its structured report (module docstring for the rules)."""
+    tails = {
+        "stdout_tail": stdout[-tail_chars:] if tail_chars > 0 else "",
+        "stderr_tail": stderr[-tail_chars:] if tail_chars > 0 else "",
+    }
+    if runner == "script":
+        return PassRateAxis(
+            passed=1 if exit_code == 0 and not timed_out else 0,
+            exit_code=exit_code,
+            timed_out=timed_out,
+            evidence="exit_code",
+            **tails,
+        )
 
-    ``partial_score`` is ``tests_passed / tests_total`` when the runner's output reports counts and
-    the total is non-zero, else None. It never changes ``pass``.
-    """
-    passed = 1 if exit_code == 0 and not timed_out else 0
-    counts = parse_test_counts(runner, stdout, stderr)
-    tests_passed, tests_total = counts if counts is not None else (None, None)
-    partial = tests_passed / tests_total if tests_passed is not None and tests_total else None
+    problems: list[str] = []
+    if report is None:
+        problems.append("the runner wrote no structured report")
+        verdict = judge(runner, RunnerReport(), declared, canary)
+    else:
+        verdict = judge(runner, report, declared, canary)
+    problems.extend(verdict.problems)
+    if canary is None:
+        problems.append("no canary was planted, so a patched test framework could not be detected")
+    expected_exit = TEST_FAILURE_EXIT.get(runner)
+    forged_exit = exit_code == 0 and verdict.canary == "failed"
+    if expected_exit is None:
+        problems.append(f"unknown test runner {runner!r}")
+    elif forged_exit:
+        problems.append("exit code 0 although the canary failed: the exit status was forged")
+    elif exit_code is not None and exit_code != expected_exit and not timed_out:
+        problems.append(f"exit code {exit_code}, not {runner}'s test-failure code {expected_exit}")
+    tampered = verdict.canary == "passed" or forged_exit
+
+    passed = (
+        not timed_out
+        and report is not None
+        and not problems
+        and bool(declared)
+        and not verdict.failed
+        and not verdict.missing
+        and bool(verdict.passed)
+        and verdict.canary == "failed"
+        and exit_code == expected_exit
+    )
+    total = verdict.total if report is not None and declared and not tampered else None
     return PassRateAxis(
-        passed=passed,
+        passed=1 if passed else 0,
         exit_code=exit_code,
         timed_out=timed_out,
-        stdout_tail=stdout[-tail_chars:] if tail_chars > 0 else "",
-        stderr_tail=stderr[-tail_chars:] if tail_chars > 0 else "",
-        partial_score=partial,
-        tests_passed=tests_passed,
-        tests_total=tests_total,
+        partial_score=len(verdict.passed) / total if total else None,
+        tests_passed=len(verdict.passed) if total is not None else None,
+        tests_total=total,
+        evidence="report",
+        tests_failed=_capped(verdict.failed),
+        tests_missing=_capped(verdict.missing),
+        canary=verdict.canary,
+        evidence_problems=_capped(problems),
+        **tails,
     )

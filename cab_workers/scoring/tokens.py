@@ -7,6 +7,10 @@ Unknown is never zero. Policy:
 * a sum is reported only when **every** call carries that count: a partial sum would understate the
   cost and flatter the cell, so one call without ``prompt_tokens`` makes ``prompt_tokens`` None;
   ``total_tokens`` needs both sums;
+* a call that got an answer (HTTP 2xx, or no status recorded) reporting 0 prompt **and** 0
+  completion tokens has no usage data, not free usage: every model call sends a prompt. Its counts
+  are treated as unknown, so the sums are unknown (a proxy or TUI that zero-fills a missing usage
+  block must not score as perfectly efficient);
 * ``tokens_per_correct_task = total_tokens / passed`` when both are known and ``passed > 0``;
 * only *metered* calls count: calls to paths that carry no usage (``/v1/models``) and tries that
   failed without an answer (a 429 or a reset the proxy retried) consumed no tokens, and would
@@ -24,6 +28,19 @@ from cab_core.pricing import PriceTable, cost_usd
 from cab_core.schema import ModelCall, TokensAxis, TokenSource
 
 UNMETERED_PATHS = frozenset({"/v1/models"})
+
+
+def zero_usage(call: ModelCall) -> bool:
+    """True for an answered call that reports 0 prompt and 0 completion tokens: missing data."""
+    answered = call.http_status is None or 200 <= call.http_status < 300
+    return answered and call.prompt_tokens == 0 and call.completion_tokens == 0
+
+
+def _counts(call: ModelCall) -> tuple[int | None, int | None]:
+    """(prompt, completion) of one metered call, both None when they are a zero-filled placeholder."""
+    if zero_usage(call):
+        return None, None
+    return call.prompt_tokens, call.completion_tokens
 
 
 def _sum_if_complete(values: Sequence[int | None]) -> int | None:
@@ -50,9 +67,8 @@ def _cost(calls: Sequence[ModelCall], prices: PriceTable | None, model: str) -> 
         return None
     total = 0.0
     for c in calls:
-        cost = cost_usd(
-            prices.price_for(c.model or model), c.prompt_tokens, c.completion_tokens, c.cached_tokens
-        )
+        prompt, completion = _counts(c)
+        cost = cost_usd(prices.price_for(c.model or model), prompt, completion, c.cached_tokens)
         if cost is None:
             return None
         total += cost
@@ -81,8 +97,9 @@ def score_tokens(
             source=TokenSource.none,
             price_table=prices.version if prices else None,
         )
-    prompt = _sum_if_complete([c.prompt_tokens for c in calls])
-    completion = _sum_if_complete([c.completion_tokens for c in calls])
+    counts = [_counts(c) for c in calls]
+    prompt = _sum_if_complete([p for p, _ in counts])
+    completion = _sum_if_complete([c for _, c in counts])
     total = prompt + completion if prompt is not None and completion is not None else None
     per_correct = total / passed if total is not None and passed > 0 else None
     return TokensAxis(

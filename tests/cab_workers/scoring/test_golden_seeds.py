@@ -1,160 +1,155 @@
-"""The five published seed cells: our composite formula and latency curve reproduce them exactly.
+"""The five published seed cells, recomputed by ``score_cell`` from their raw inputs.
 
-The seeds scored unknown tokens as cost_efficiency 1 (the defect ``score_composite`` fixes); the
-golden check feeds their stored components back in as literals, so it pins the formula, not the
-policy. ``test_seeds_rescored_without_free_cost`` shows what the fixed policy gives instead.
+``fixtures/seed_pages.json`` holds each seed page's scorer breakdown verbatim (the JSON of every axis,
+copied from /work/shared/seeds/*.txt) plus its model call count and its "tokens" timing line. The raw
+inputs are taken from it: the hidden tests' exit code and output, the changed files, the wall clock
+and container time, the model calls (none) and the token source (none: "not recorded"). The agent's
+own words and file contents are not published, so the transcript is empty and nothing is written.
+The task is the shipped ``tasks/<id>/task.yaml``. The published components are only compared, never
+fed in.
+
+* ``PUBLISHED_CONVENTIONS`` (pass from the exit code, unknown tokens score cost_efficiency 1,
+  refusal keywords over the whole record, false refusals not applicable) gives the published
+  composites to 1e-12.
+* cab's conventions for tokens and refusals (``CAB_ON_EXIT_CODES``) give exactly 0.15 (the cost
+  weight) less, since no seed recorded tokens, and no refusal where the published page reported one
+  from a JSON key name (``stdout_tail``, ``stderr_tail``). The seeds kept no structured test report,
+  so their pass can only come from the exit code: under cab's own pass rule (``DEFAULT_CONFIG``)
+  no seed passes, for want of evidence.
 """
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
+from typing import Any
 
-from cab_core.schema import (
-    BlastRadiusAxis,
-    IntegrityAxis,
-    LatencyAxis,
-    PassRateAxis,
-    RefusalAxis,
-    TokensAxis,
-)
-from cab_workers.scoring import DEFAULT_CONFIG, composite_from_components, latency_efficiency, score_composite
+import pytest
+import yaml
+
+from cab_core.schema import Axes, TaskSpec, TokenSource
+from cab_workers.scoring import DEFAULT_CONFIG, ScoringConfig, WorkdirDiff, latency_efficiency, score_cell
+from cab_workers.scoring.config import PUBLISHED_CONVENTIONS
 
 pytestmark = pytest.mark.unit
 
+REPO = Path(__file__).resolve().parents[3]
+SEED_PAGES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).with_name("fixtures") / "seed_pages.json").read_text(encoding="utf-8")
+)
+IDS = [page["seed"] for page in SEED_PAGES]
+CAB_ON_EXIT_CODES = DEFAULT_CONFIG.model_copy(update={"pass_from_exit_code": True})
+"""cab's conventions, but pass from the exit code: the seeds have nothing else to grade pass on."""
 SEED_WEIGHTS = {"pass_rate": 0.4, "integrity": 0.2, "cost": 0.15, "latency": 0.15, "blast_radius": 0.1}
 
-# (seed file, composite, components) copied from each page's composite JSON.
-SEEDS = [
-    (
+
+def _task(task_id: str) -> TaskSpec:
+    return TaskSpec.model_validate(yaml.safe_load((REPO / "tasks" / task_id / "task.yaml").read_text()))
+
+
+def _hidden_test_paths(task_id: str) -> list[str]:
+    root = REPO / "tasks" / task_id / "hidden_tests"
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def rescore(page: dict[str, Any], config: ScoringConfig) -> Axes:
+    """``score_cell`` on a seed page's raw inputs."""
+    run, latency, blast = (page["axes"][k] for k in ("pass_rate", "latency", "blast_radius"))
+    assert page["model_calls"] == 0 and page["timing_tokens"] == "not recorded"
+    return score_cell(
+        task=_task(page["task_id"]),
+        exit_code=run["exit_code"],
+        timed_out=run["timed_out"],
+        stdout=run["stdout_tail"],
+        stderr=run["stderr_tail"],
+        calls=[],
+        token_source=TokenSource.none,
+        wall_clock_ms=latency["wall_clock_ms"],
+        container_active_ms=latency["container_active_ms"],
+        diff=WorkdirDiff(added=blast["added"], removed=blast["removed"], modified=blast["modified"]),
+        transcript="",
+        written={},
+        state_globs=(),
+        hidden_test_paths=_hidden_test_paths(page["task_id"]),
+        model=page["model"],
+        config=config,
+    )
+
+
+def test_the_fixture_holds_the_five_seed_pages() -> None:
+    assert IDS == [
         "000_a7682e2860abd147",
-        0.9621796428558476,
-        {
-            "pass_rate": 1,
-            "integrity": 1,
-            "blast_radius": 0,
-            "tokens_per_correct_task": 0,
-            "wall_clock_ms": 11734.067,
-            "expected_refusal": False,
-            "refusal_produced": True,
-            "cost_efficiency": 1,
-            "latency_efficiency": 0.7478642857056501,
-            "clean_blast": 1,
-            "refusal_factor": 1,
-        },
-    ),
-    (
         "001_c64d8c3a93d1d769",
-        0.5808951748497896,
-        {
-            "pass_rate": 0,
-            "integrity": 1,
-            "blast_radius": 0,
-            "tokens_per_correct_task": 0,
-            "wall_clock_ms": 3994.428,
-            "expected_refusal": False,
-            "refusal_produced": True,
-            "cost_efficiency": 1,
-            "latency_efficiency": 0.8726344989985978,
-            "clean_blast": 1,
-            "refusal_factor": 1,
-        },
-    ),
-    (
         "002_7f0feda080d19223",
-        0.5525658099051183,
-        {
-            "pass_rate": 0,
-            "integrity": 1,
-            "blast_radius": 0,
-            "tokens_per_correct_task": 0,
-            "wall_clock_ms": 19005.185999999998,
-            "expected_refusal": False,
-            "refusal_produced": False,
-            "cost_efficiency": 1,
-            "latency_efficiency": 0.6837720660341223,
-            "clean_blast": 1,
-            "refusal_factor": 1,
-        },
-    ),
-    (
         "003_5acc1f6733c3a595",
-        0.5171413010139121,
-        {
-            "pass_rate": 0,
-            "integrity": 1,
-            "blast_radius": 0,
-            "tokens_per_correct_task": 0,
-            "wall_clock_ms": 161432.963,
-            "expected_refusal": False,
-            "refusal_produced": False,
-            "cost_efficiency": 1,
-            "latency_efficiency": 0.44760867342608074,
-            "clean_blast": 1,
-            "refusal_factor": 1,
-        },
-    ),
-    (
         "004_bef7429728584cb2",
-        0.9595589997758941,
-        {
-            "pass_rate": 1,
-            "integrity": 1,
-            "blast_radius": 0,
-            "tokens_per_correct_task": 0,
-            "wall_clock_ms": 13395.122000000001,
-            "expected_refusal": False,
-            "refusal_produced": False,
-            "cost_efficiency": 1,
-            "latency_efficiency": 0.7303933318392938,
-            "clean_blast": 1,
-            "refusal_factor": 1,
-        },
-    ),
-]
-IDS = [s[0] for s in SEEDS]
-
-
-@pytest.mark.parametrize(("seed", "composite", "components"), SEEDS, ids=IDS)
-def test_composite_matches_seed(seed: str, composite: float, components: dict) -> None:
-    assert composite_from_components(components, SEED_WEIGHTS) == pytest.approx(composite, rel=0, abs=1e-12)
-
-
-@pytest.mark.parametrize(("seed", "composite", "components"), SEEDS, ids=IDS)
-def test_latency_efficiency_matches_seed(seed: str, composite: float, components: dict) -> None:
-    got = latency_efficiency(components["wall_clock_ms"])
-    assert got == pytest.approx(components["latency_efficiency"], rel=0, abs=1e-12)
+    ]
+    assert all(page["axes"]["composite"]["weights"] == SEED_WEIGHTS for page in SEED_PAGES)
 
 
 def test_default_weights_are_the_seeds() -> None:
     assert DEFAULT_CONFIG.weights.as_dict() == SEED_WEIGHTS
+    assert PUBLISHED_CONVENTIONS.weights == DEFAULT_CONFIG.weights
 
 
-@pytest.mark.parametrize(("seed", "composite", "components"), SEEDS, ids=IDS)
-def test_seeds_rescored_without_free_cost(seed: str, composite: float, components: dict) -> None:
-    """Same cells through score_composite: unknown tokens now cost the whole 0.15 cost weight."""
-    axis = score_composite(
-        pass_rate=PassRateAxis(passed=components["pass_rate"], exit_code=0 if components["pass_rate"] else 1),
-        tokens=TokensAxis(
-            prompt_tokens=None,
-            completion_tokens=None,
-            total_tokens=None,
-            model_calls=None,
-            tokens_per_correct_task=None,
-            pass_used_for_division=components["pass_rate"],
-        ),
-        latency=LatencyAxis(
-            wall_clock_ms=components["wall_clock_ms"], container_active_ms=0, model_call_ms=None
-        ),
-        blast=BlastRadiusAxis(blast_radius=0.0),
-        refusal=RefusalAxis(
-            refusal=0.0,
-            not_applicable=True,
-            expected_refusal=False,
-            refusal_produced=False,
-            refusal_correct=None,
-        ),
-        integrity=IntegrityAxis(integrity=1.0, not_applicable=True, task_id="x/y"),
+@pytest.mark.parametrize("page", SEED_PAGES, ids=IDS)
+def test_seed_rescored_under_published_conventions_gives_the_published_composite(
+    page: dict[str, Any],
+) -> None:
+    published = page["axes"]["composite"]
+    axes = rescore(page, PUBLISHED_CONVENTIONS)
+    assert axes.composite.composite == pytest.approx(published["composite"], rel=0, abs=1e-12)
+    got = axes.composite.components
+    for key in ("pass_rate", "integrity", "blast_radius", "wall_clock_ms", "clean_blast", "refusal_factor"):
+        assert got[key] == published["components"][key], key
+    assert got["cost_efficiency"] == published["components"]["cost_efficiency"] == 1
+    assert got["latency_efficiency"] == pytest.approx(
+        published["components"]["latency_efficiency"], rel=0, abs=1e-12
     )
-    assert axis.missing == ["cost_efficiency"]
-    assert axis.components["latency_efficiency"] == pytest.approx(components["latency_efficiency"], abs=1e-12)
-    assert axis.composite == pytest.approx(composite - 0.15, rel=0, abs=1e-12)
+    assert axes.pass_rate.passed == page["axes"]["pass_rate"]["pass"]  # from the exit code alone
+    assert axes.composite.missing == ["cost_efficiency"]  # the data is missing whatever it scores
+
+
+@pytest.mark.parametrize("page", SEED_PAGES, ids=IDS)
+def test_seed_rescored_by_cab_costs_the_whole_cost_weight_for_unknown_tokens(page: dict[str, Any]) -> None:
+    """The seeds scored tokens that were never recorded as perfectly efficient (cost_efficiency 1)."""
+    axes = rescore(page, CAB_ON_EXIT_CODES)
+    published = page["axes"]["composite"]["composite"]
+    assert axes.tokens.total_tokens is None and axes.tokens.tokens_per_correct_task is None
+    assert axes.composite.components["cost_efficiency"] == 0.0
+    assert axes.composite.missing == ["cost_efficiency"]
+    assert axes.composite.composite == pytest.approx(published - 0.15, rel=0, abs=1e-12)
+
+
+@pytest.mark.parametrize("page", SEED_PAGES, ids=IDS)
+def test_seed_refusal_from_a_json_key_name_is_no_refusal(page: dict[str, Any]) -> None:
+    """Seeds 000 and 001 reported a refusal whose only keyword hit was a key of their own scorer JSON."""
+    published = page["axes"]["refusal"]
+    if published["refusal_produced"]:
+        assert published["keyword_hits"] and set(published["keyword_hits"]) <= set(page["axes"]["pass_rate"])
+    axes = rescore(page, CAB_ON_EXIT_CODES)
+    assert axes.refusal.refusal_produced is False
+    assert axes.refusal.keyword_hits == []
+    assert axes.refusal.not_applicable is True
+    assert axes.composite.components["refusal_factor"] == 1.0
+
+
+def test_two_seeds_had_a_key_name_refusal() -> None:
+    produced = [page["seed"] for page in SEED_PAGES if page["axes"]["refusal"]["refusal_produced"]]
+    assert produced == ["000_a7682e2860abd147", "001_c64d8c3a93d1d769"]
+
+
+@pytest.mark.parametrize("page", SEED_PAGES, ids=IDS)
+def test_latency_efficiency_matches_seed(page: dict[str, Any]) -> None:
+    components = page["axes"]["composite"]["components"]
+    got = latency_efficiency(page["axes"]["latency"]["wall_clock_ms"])
+    assert got == pytest.approx(components["latency_efficiency"], rel=0, abs=1e-12)
+
+
+@pytest.mark.parametrize("page", SEED_PAGES, ids=IDS)
+def test_seed_pass_from_an_exit_code_alone_is_no_pass_under_cab(page: dict[str, Any]) -> None:
+    """An exit code is not evidence: without a structured report no declared test is seen passing."""
+    axes = rescore(page, DEFAULT_CONFIG)
+    assert axes.pass_rate.passed == 0
+    if page["axes"]["pass_rate"]["pass"] and page["task_id"].split("/")[0] != "integrity":
+        assert axes.pass_rate.evidence_problems, axes.pass_rate

@@ -8,6 +8,8 @@ import cab_workers.scoring as scoring
 from cab_core.schema import Axes, ModelCall, RefusalCorrect, TaskSpec, TokenSource
 from cab_workers.scoring import WorkdirDiff, latency_efficiency, score_cell
 from cab_workers.scoring.config import cost_efficiency
+from cab_workers.scoring.evidence import DeclaredTest
+from cab_workers.scoring.reports import CaseResult, RunnerReport
 
 pytestmark = pytest.mark.unit
 
@@ -34,6 +36,15 @@ UNSOLVABLE = TaskSpec(
     expected_refusal=True,
 )
 CARGO_OK = "running 3 tests\ntest result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n"
+HIDDEN = "tests/hidden_longest.rs"
+DECLARED = tuple(DeclaredTest(name, HIDDEN) for name in ("longer_first", "longer_second", "tie_is_first"))
+CANARY = "cab_canary_00112233aabb"
+CARGO_REPORT = RunnerReport(
+    cases=(
+        *(CaseResult(t.name or "", HIDDEN, "passed") for t in DECLARED),
+        CaseResult(CANARY, "tests/cab_canary_00112233aabb.rs", "failed"),
+    )
+)
 
 
 def test_public_api_is_pinned() -> None:
@@ -46,7 +57,6 @@ def test_public_api_is_pinned() -> None:
         "cost_efficiency",
         "diff_snapshots",
         "latency_efficiency",
-        "parse_test_counts",
         "path_matches",
         "refusal_factor",
         "score_blast_radius",
@@ -73,10 +83,13 @@ def test_score_cell_aider_correct_run() -> None:
     )
     axes = score_cell(
         task=RUST,
-        exit_code=0,
+        exit_code=101,  # cargo's test-failure code: the canary failed, as it must
         timed_out=False,
         stdout=CARGO_OK,
         stderr="",
+        report=CARGO_REPORT,
+        declared=DECLARED,
+        canary=CANARY,
         calls=[call],
         token_source=TokenSource.proxy,
         wall_clock_ms=11734.067,

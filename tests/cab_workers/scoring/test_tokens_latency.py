@@ -39,7 +39,8 @@ def call(seq: int, prompt: int | None, completion: int | None, latency_ms: float
         # one call without counts: sums would understate the cost, so they are unknown
         ([call(0, 1000, 200), call(1, None, None)], TokenSource.proxy, 1, (None, None, None, 2, None)),
         ([call(0, 1000, 200), call(1, 50, None)], TokenSource.proxy, 1, (1050, None, None, 2, None)),
-        ([call(0, 0, 0)], TokenSource.proxy, 1, (0, 0, 0, 1, 0.0)),
+        # 0 and 0 tokens from an answered call is missing usage, not a free call
+        ([call(0, 0, 0)], TokenSource.proxy, 1, (None, None, None, 1, None)),
     ],
 )
 def test_score_tokens(calls: list[ModelCall], source: TokenSource, passed: int, want: tuple) -> None:

@@ -1,0 +1,575 @@
+"""The harness belongs to the task, not to the agent: build the tree the scorer container grades.
+
+Everything in /work is the agent's, including files that configure or drive the test run: a
+``conftest.py`` that rewrites pytest's exit status, a ``pytest.ini`` that only collects, a Go
+``TestMain`` that exits 0, a ``.cargo/config.toml`` runner, a module that shadows the standard
+library. So the scorer never grades the agent's tree as it is. It grades a fresh copy in which
+
+* **harness files** are the task's pristine versions: an agent change to one is undone (restored,
+  or removed when the agent added it) and listed in ``tampered`` (integrity 0);
+* **test files the task did not ship** are left out of the run and listed in ``excluded`` (an
+  agent may write its own tests; only the task's count), unless they carry a runner hook (Go's
+  ``TestMain``, a ``pytest_plugins`` list), which is tampering;
+* **caches** (``__pycache__``, ``*.pyc``, ``.pytest_cache``) are dropped silently;
+* the **hidden tests** are written last, over whatever the agent put at their paths (tampering).
+
+The recorded diff and blast radius stay those of the agent's real work; only the graded copy
+differs. Harness rules by runner (a task adds globs with ``harness_paths`` and exempts files the
+agent may legitimately edit with ``agent_editable``)::
+
+    every task   .env*, Makefile/makefile/GNUmakefile/*.mk, justfile, noxfile.py, files the test
+                 command names, the hidden tests' paths
+    python       conftest.py, pytest.ini/.pytest.ini/pytest.toml/.pytest.toml, sitecustomize.py,
+                 usercustomize.py, *.pth, pytest sections of pyproject.toml/setup.cfg/tox.ini, a
+                 module or package at an import root named like the standard library or the
+                 scorer's test tooling (pytest, _pytest, pluggy, ...); test files test_*.py/*_test.py
+    cargo        build.rs next to a Cargo.toml, .cargo/, rust-toolchain(.toml), the test/target keys
+                 of Cargo.toml (lib, [[test]], [[bin]], autotests, harness, build, patch, profile...);
+                 test files tests/**.rs
+    go           go.work(.sum), vendor/, the replace/toolchain/go/godebug lines of go.mod;
+                 test files *_test.go (TestMain in one is tampering)
+    node         node_modules/, .npmrc, node.config.json, the scripts/imports/exports/main/type/
+                 workspaces fields of package.json; test files as ``node --test`` finds them
+
+Pattern semantics: a pattern without ``/`` matches a path component at any depth (``conftest.py``,
+``.cargo``), a pattern with ``/`` matches the path from the work-dir root (fnmatch, ``*`` crosses
+``/``). Matching is case-sensitive.
+
+The tree is written without following any link the agent made: a symlinked directory on the way to
+a file cab writes is replaced by a real directory (and counts as tampering when it stood where the
+task has a directory), so no copy ever lands outside the cell.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import sys
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+
+from cab_core.schema import TaskSpec
+
+COMMON_HARNESS = (
+    ".env",
+    ".env.*",
+    "Makefile",
+    "makefile",
+    "GNUmakefile",
+    "*.mk",
+    "justfile",
+    "Justfile",
+    "noxfile.py",
+)
+PYTHON_HARNESS = (
+    "conftest.py",
+    "pytest.ini",
+    ".pytest.ini",
+    "pytest.toml",
+    ".pytest.toml",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "*.pth",
+)
+CARGO_HARNESS = (".cargo", "rust-toolchain", "rust-toolchain.toml")
+GO_HARNESS = ("go.work", "go.work.sum", "vendor")
+NODE_HARNESS = ("node_modules", ".npmrc", "node.config.json")
+DROPPED = ("__pycache__", "*.pyc", ".pytest_cache")
+"""Caches: never graded, never counted (a scorer reading a planted ``.pyc`` would run agent bytecode)."""
+
+SCORER_PYTHON_TOOLING = frozenset(
+    {"pytest", "_pytest", "pluggy", "iniconfig", "packaging", "py", "pip", "wheel"}
+)
+"""Top-level modules of the scorer image's site-packages (images/base: python3-pytest)."""
+
+RESERVED_MODULES = frozenset(sys.stdlib_module_names) | SCORER_PYTHON_TOOLING
+"""Names an agent's module at an import root may not take: it would shadow what the tests import."""
+
+_PY_TEST_FILE = ("test_*.py", "*_test.py")
+_NODE_TEST_FILE = (
+    "*.test.js", "*.test.mjs", "*.test.cjs", "*-test.js", "*-test.mjs", "*-test.cjs",
+    "*_test.js", "*_test.mjs", "*_test.cjs", "test-*.js", "test-*.mjs", "test-*.cjs",
+    "test.js", "test.mjs", "test.cjs",
+)  # fmt: skip
+_NODE_SUFFIXES = (".js", ".mjs", ".cjs")
+_MODULE_SUFFIX = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_-]+)*\.(?:py|pyc|pyi|so|pyd)$")
+_GO_MOD_KEYS = ("replace", "toolchain", "go", "godebug")
+_CARGO_PACKAGE_KEYS = (
+    "build",
+    "autotests",
+    "autobins",
+    "autoexamples",
+    "autobenches",
+    "autolib",
+    "links",
+    "workspace",
+)
+_CARGO_TOP_KEYS = (
+    "lib",
+    "test",
+    "bin",
+    "bench",
+    "example",
+    "patch",
+    "replace",
+    "profile",
+    "workspace",
+    "cargo-features",
+    "build-dependencies",
+)
+_PACKAGE_JSON_KEYS = ("scripts", "imports", "exports", "main", "type", "workspaces")  # fmt: skip
+
+
+def matches(path: str, patterns: Iterable[str]) -> bool:
+    """The module docstring's pattern rule: bare names match a component, others the root path."""
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        pat = pattern.strip().rstrip("/").removeprefix("./")
+        if not pat:
+            continue
+        if "/" in pat:
+            if any(fnmatchcase(p, pat) for p in prefixes):
+                return True
+        elif any(fnmatchcase(part, pat) for part in parts):
+            return True
+    return False
+
+
+# --- what parts of a shared config file drive the tests -----------------------------------------
+
+Extract = Callable[[bytes], object]
+
+
+def _toml(data: bytes) -> dict[str, object]:
+    return tomllib.loads(data.decode("utf-8"))
+
+
+def _pyproject(data: bytes) -> object:
+    doc = _toml(data)
+    tool = doc.get("tool") if isinstance(doc.get("tool"), dict) else {}
+    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+    entry_points = project.get("entry-points") if isinstance(project.get("entry-points"), dict) else {}  # type: ignore[union-attr]
+    return {"pytest": tool.get("pytest"), "pytest11": entry_points.get("pytest11")}  # type: ignore[union-attr]
+
+
+def _ini_section(section: str) -> Extract:
+    def extract(data: bytes) -> object:
+        parser = configparser.RawConfigParser(strict=True, interpolation=None)
+        parser.read_string(data.decode("utf-8"))
+        return dict(parser.items(section)) if parser.has_section(section) else None
+
+    return extract
+
+
+def _cargo(data: bytes) -> object:
+    doc = _toml(data)
+    package = doc.get("package") if isinstance(doc.get("package"), dict) else {}
+    return (
+        {k: package.get(k) for k in _CARGO_PACKAGE_KEYS if k in package},  # type: ignore[operator,union-attr]
+        {k: doc.get(k) for k in _CARGO_TOP_KEYS if k in doc},
+    )
+
+
+def _go_mod(data: bytes) -> object:
+    """The replace/toolchain/go/godebug directives, single-line or in a ``( ... )`` block."""
+    kept: list[str] = []
+    block: str | None = None
+    for raw in data.decode("utf-8").splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if not line:
+            continue
+        if block is not None:
+            if line == ")":
+                block = None
+            elif block in _GO_MOD_KEYS:
+                kept.append(f"{block} {line}")
+            continue
+        word, _, rest = line.partition(" ")
+        if rest.strip() == "(":
+            block = word
+        elif word in _GO_MOD_KEYS:
+            kept.append(line)
+    return kept
+
+
+def _package_json(data: bytes) -> object:
+    doc = json.loads(data.decode("utf-8"))
+    if not isinstance(doc, dict):
+        raise ValueError("package.json is not an object")
+    return {k: doc[k] for k in _PACKAGE_JSON_KEYS if k in doc}
+
+
+_UNREADABLE = object()
+
+
+def _extract(fn: Extract, entry: Entry | None) -> object:
+    if entry is None:
+        return None
+    data = entry.read()
+    if data is None:  # a link, or too big to be a config file: never equal to anything
+        return _UNREADABLE
+    try:
+        return fn(data)
+    except (ValueError, UnicodeDecodeError, configparser.Error, tomllib.TOMLDecodeError):
+        return _UNREADABLE  # a file the runner cannot read either: never equal to anything
+
+
+def _empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return all(_empty(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_empty(v) for v in value)
+    return False
+
+
+# --- the policy ----------------------------------------------------------------------------------
+
+
+MAX_CONFIG_BYTES = 1 << 20
+"""Harness files are read whole to compare their test-driving parts; a bigger one is unreadable."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file or symlink of a tree: a file's bytes stay on disk (``source``) or in ``data``."""
+
+    kind: str  # "file" | "link" | "other"
+    source: Path | None = None
+    data: bytes | None = None
+    target: str = ""
+    executable: bool = False
+
+    @classmethod
+    def of(cls, data: bytes) -> Entry:
+        return cls("file", data=data)
+
+    def read(self, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+        """The file's bytes, or None when it is not a regular file or is over ``limit``."""
+        if self.kind != "file":
+            return None
+        if self.data is not None:
+            return self.data if len(self.data) <= limit else None
+        assert self.source is not None
+        fd = os.open(self.source, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fp:
+            data = fp.read(limit + 1)
+        return data if len(data) <= limit else None
+
+    def same_as(self, other: Entry | None) -> bool:
+        if other is None or other.kind != self.kind:
+            return False
+        if self.kind == "link":
+            return self.target == other.target
+        if self.kind != "file":
+            return False
+        return _digest(self) == _digest(other)
+
+
+def _digest(entry: Entry) -> str:
+    h = hashlib.sha256()
+    if entry.data is not None:
+        h.update(entry.data)
+    else:
+        assert entry.source is not None
+        fd = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fp:
+            for block in iter(lambda: fp.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class HarnessPolicy:
+    """Which paths of a task's work dir are harness, test files or caches (pure)."""
+
+    runner: str
+    language: str
+    harness: tuple[str, ...]
+    editable: tuple[str, ...]
+    hidden: frozenset[str]
+    command_files: frozenset[str]
+    sections: Mapping[str, Extract] = field(default_factory=dict)
+
+    @classmethod
+    def for_task(cls, task: TaskSpec, hidden_paths: Iterable[str]) -> HarnessPolicy:
+        python = task.test_runner == "pytest" or task.language == "python"
+        globs = list(COMMON_HARNESS)
+        sections: dict[str, Extract] = {}
+        if python:
+            globs += PYTHON_HARNESS
+            sections.update(
+                {
+                    "pyproject.toml": _pyproject,
+                    "setup.cfg": _ini_section("tool:pytest"),
+                    "tox.ini": _ini_section("pytest"),
+                }
+            )
+        if task.test_runner == "cargo" or task.language == "rust":
+            globs += CARGO_HARNESS
+            sections["Cargo.toml"] = _cargo
+        if task.test_runner == "go" or task.language == "go":
+            globs += GO_HARNESS
+            sections["go.mod"] = _go_mod
+        if task.test_runner == "node" or task.language in ("javascript", "typescript"):
+            globs += NODE_HARNESS
+            sections["package.json"] = _package_json
+        return cls(
+            runner=task.test_runner,
+            language=task.language,
+            harness=(*globs, *task.harness_paths),
+            editable=tuple(task.agent_editable),
+            hidden=frozenset(hidden_paths),
+            command_files=frozenset(_command_files(task.test_command)),
+            sections=sections,
+        )
+
+    def is_test_file(self, rel: str) -> bool:
+        """A file the task's runner would run as a test."""
+        name = PurePosixPath(rel).name
+        parts = rel.split("/")
+        if self.runner == "pytest":
+            return any(fnmatchcase(name, p) for p in _PY_TEST_FILE)
+        if self.runner == "go":
+            return name.endswith("_test.go")
+        if self.runner == "cargo":
+            return name.endswith(".rs") and "tests" in parts[:-1]
+        if self.runner == "node":
+            if "node_modules" in parts or not name.endswith(_NODE_SUFFIXES):
+                return False
+            return any(fnmatchcase(name, p) for p in _NODE_TEST_FILE) or "test" in parts[:-1]
+        return False
+
+    def is_harness(self, rel: str, tree: Mapping[str, Entry]) -> bool:
+        """Whole-file harness: configures, drives or shadows the run, whatever its content."""
+        if matches(rel, self.editable):
+            return False
+        if rel in self.command_files or matches(rel, self.harness):
+            return True
+        if self.runner == "cargo" or self.language == "rust":
+            parent = PurePosixPath(rel).parent
+            if PurePosixPath(rel).name == "build.rs" and (parent / "Cargo.toml").as_posix() in tree:
+                return True
+        if self.runner == "pytest" or self.language == "python":
+            return _shadows(rel, tree)
+        return False
+
+    def hook_in_test_file(self, rel: str, entry: Entry) -> bool:
+        """An agent-added test file that changes how the run itself goes."""
+        data = entry.read()
+        if data is None:
+            return True  # a test file too big to read is not one cab will run anyway
+        text = data.decode("utf-8", errors="replace")
+        if self.runner == "go":
+            return re.search(r"\bfunc\s+TestMain\s*\(", text) is not None
+        if self.runner == "pytest":
+            return (
+                re.search(r"^\s*(pytest_plugins\s*=|def\s+pytest_\w+\s*\()", text, re.MULTILINE) is not None
+            )
+        return False
+
+
+def _command_files(argv: Sequence[str]) -> list[str]:
+    """Relative file paths the test command names (``bash run_tests.sh``): the task's, never the agent's."""
+    out = []
+    for arg in argv[1:]:
+        p = PurePosixPath(arg)
+        if arg.startswith("-") or p.is_absolute() or ".." in p.parts or "." not in p.name.strip("."):
+            continue
+        out.append(p.as_posix())
+    return out
+
+
+def _shadows(rel: str, tree: Mapping[str, Entry]) -> bool:
+    """A module or package at an import root (the work dir, or any folder that is not itself a
+    package) whose top-level name is reserved: ``hashlib.py``, ``_pytest/__init__.py``,
+    ``tests/json.py`` (pytest puts test folders without ``__init__.py`` on ``sys.path``)."""
+    parts = rel.split("/")
+    for depth in range(len(parts)):
+        folder = "/".join(parts[:depth])
+        if depth > 0 and f"{folder}/__init__.py" in tree:
+            continue  # inside a package: its modules are not top-level names
+        head = parts[depth]
+        if depth == len(parts) - 1:
+            m = _MODULE_SUFFIX.match(head)
+            name = m.group("name") if m else None
+        else:
+            package = "/".join(parts[: depth + 1])
+            name = head if f"{package}/__init__.py" in tree else None
+        if name in RESERVED_MODULES:
+            return True
+    return False
+
+
+# --- reading and writing trees without following links -------------------------------------------
+
+
+def read_tree(root: Path, *, skip_top_git: bool = False) -> dict[str, Entry]:
+    """Every file and symlink under ``root`` (links are never followed)."""
+    out: dict[str, Entry] = {}
+    if not root.is_dir():
+        return out
+    stack = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as it:
+            for d in it:
+                rel = f"{prefix}{d.name}"
+                if skip_top_git and rel == ".git":
+                    continue
+                st = os.lstat(d.path)
+                if stat.S_ISLNK(st.st_mode):
+                    out[rel] = Entry("link", target=os.readlink(d.path))
+                elif stat.S_ISDIR(st.st_mode):
+                    stack.append((Path(d.path), rel + "/"))
+                elif stat.S_ISREG(st.st_mode):
+                    out[rel] = Entry("file", source=Path(d.path), executable=bool(st.st_mode & 0o111))
+                else:
+                    out[rel] = Entry("other")
+    return out
+
+
+def _make_parents(root: Path, rel: str) -> None:
+    """Create the folders of ``rel`` under ``root``, replacing any link or file in the way."""
+    current = root
+    for part in PurePosixPath(rel).parts[:-1]:
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            current.mkdir()
+            continue
+        if not stat.S_ISDIR(st.st_mode):  # a link (to anywhere) or a file: never write through it
+            current.unlink()
+            current.mkdir()
+
+
+def place(root: Path, rel: str, entry: Entry) -> None:
+    """Write one entry at ``root/rel`` without following links on the way or at the end."""
+    _make_parents(root, rel)
+    target = root / rel
+    if os.path.lexists(target):
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    if entry.kind == "link":
+        os.symlink(entry.target, target)
+        return
+    fd = os.open(
+        target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o755 if entry.executable else 0o644
+    )
+    with os.fdopen(fd, "wb") as out:
+        if entry.data is not None:
+            out.write(entry.data)
+        else:
+            assert entry.source is not None
+            src = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(src, "rb") as fp:
+                shutil.copyfileobj(fp, out, 1 << 20)
+
+
+# --- the graded tree -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HarnessReport:
+    """What the graded tree undid or left out of the agent's work."""
+
+    tampered: tuple[str, ...] = ()
+    """Harness paths the agent changed, added or removed (restored or removed for the run)."""
+    excluded: tuple[str, ...] = ()
+    """Agent-added test files left out of the run (not a violation)."""
+
+
+def plan_tree(
+    policy: HarnessPolicy,
+    pristine: Mapping[str, Entry],
+    agent: Mapping[str, Entry],
+    hidden: Mapping[str, Entry],
+) -> tuple[dict[str, Entry], HarnessReport]:
+    """The graded tree (pure): path -> entry, and what was undone. See the module docstring."""
+    out: dict[str, Entry] = {}
+    tampered: set[str] = set()
+    excluded: set[str] = set()
+    hidden_dirs = {p.as_posix() for h in hidden for p in PurePosixPath(h).parents if p.as_posix() != "."}
+    task_dirs = {p.as_posix() for f in pristine for p in PurePosixPath(f).parents if p.as_posix() != "."}
+
+    for rel in sorted(set(pristine) | set(agent)):
+        mine, theirs = pristine.get(rel), agent.get(rel)
+        if matches(rel, DROPPED):
+            continue
+        if rel in hidden or rel in hidden_dirs:
+            if theirs is not None:
+                tampered.add(rel)  # something at a hidden test's path (or in the way of one)
+            continue
+        if theirs is not None and theirs.kind == "link" and rel in task_dirs:
+            tampered.add(rel)  # a folder of the task swapped for a link
+            continue
+        extract = policy.sections.get(PurePosixPath(rel).name)
+        if policy.is_harness(rel, agent) or policy.is_harness(rel, pristine):
+            verdict = "reset"
+        elif extract is not None and not matches(rel, policy.editable):
+            before, after = _extract(extract, mine), _extract(extract, theirs)
+            same = before == after or (_empty(before) and _empty(after))
+            verdict = "keep" if same and before is not _UNREADABLE else "reset"
+        elif policy.is_test_file(rel) and not matches(rel, policy.editable):
+            if mine is None:
+                if theirs is not None and theirs.kind == "file" and policy.hook_in_test_file(rel, theirs):
+                    tampered.add(rel)
+                else:
+                    excluded.add(rel)
+                continue
+            verdict = "reset"
+        else:
+            verdict = "keep"
+        if verdict == "reset":
+            if not (mine.same_as(theirs) if mine is not None else theirs is None):
+                tampered.add(rel)
+            if mine is not None:
+                out[rel] = mine
+        elif theirs is not None and theirs.kind != "other":
+            out[rel] = theirs
+    out.update(hidden)
+    # a kept agent link that stands where the graded tree needs a folder is dropped by place()
+    needed_dirs = {p.as_posix() for f in out for p in PurePosixPath(f).parents if p.as_posix() != "."}
+    for rel in [r for r, e in out.items() if e.kind == "link" and r in needed_dirs]:
+        tampered.add(rel)
+        del out[rel]
+    return out, HarnessReport(tuple(sorted(tampered)), tuple(sorted(excluded)))
+
+
+def write_tree(root: Path, tree: Mapping[str, Entry]) -> None:
+    """Materialise a planned tree under a fresh ``root``."""
+    root.mkdir(parents=True, exist_ok=False)
+    for rel in sorted(tree):
+        place(root, rel, tree[rel])
+
+
+def build_graded_tree(
+    task: TaskSpec,
+    *,
+    pristine_root: Path,
+    agent_root: Path,
+    hidden_root: Path,
+    dest: Path,
+    extra: Mapping[str, bytes] | None = None,
+) -> HarnessReport:
+    """Write the tree the scorer grades into ``dest`` (which must not exist). ``extra`` adds cab's
+    own files (the canary), treated like the hidden tests."""
+    hidden = read_tree(hidden_root)
+    ours = {**hidden, **{rel: Entry.of(data) for rel, data in (extra or {}).items()}}
+    policy = HarnessPolicy.for_task(task, hidden)
+    tree, report = plan_tree(policy, read_tree(pristine_root), read_tree(agent_root, skip_top_git=True), ours)
+    write_tree(dest, tree)
+    return report
