@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 SCHEMA_VERSION = 1
 """Version of the stored record layout (CellResult and its parts)."""
 
-METHODOLOGY_VERSION = "cab-2026.11.1"
+METHODOLOGY_VERSION = "cab-2026.12.1"
 """Version of how cells are run and scored; bumps whenever scoring config or pipeline semantics change."""
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

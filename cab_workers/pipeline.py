@@ -334,7 +334,7 @@ def run_cell(
                 exit_code=agent_run.exit_code if agent_run else None,
                 host=ctx.host,
             ),
-            timing=Timing(started_at=started, ended_at=ended, duration_s=(ended - started).total_seconds()),
+            timing=Timing(started_at=started, ended_at=ended, duration_s=time.monotonic() - t0),
             failure=failure,
             axes=axes,
             spans=tracer.spans,

@@ -81,7 +81,7 @@ def task_config(prompt: str) -> str:
 def load_trajectory(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(errors="replace"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # ValueError: bad JSON, or an integer past int_max_str_digits
         return {}
     return data if isinstance(data, dict) else {}
 

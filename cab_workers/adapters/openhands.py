@@ -104,7 +104,7 @@ def result_of(stdout: str) -> dict:
         if line.startswith(RESULT):
             try:
                 obj = json.loads(line[len(RESULT) :])
-            except json.JSONDecodeError:
+            except ValueError:  # also an integer past int_max_str_digits
                 return {}
             return obj if isinstance(obj, dict) else {}
     return {}

@@ -70,7 +70,7 @@ def events(stdout: str) -> list[dict[str, Any]]:
     if text.startswith("["):
         try:
             items = json.loads(text)
-        except json.JSONDecodeError:
+        except ValueError:  # also an integer past int_max_str_digits
             items = None
         if isinstance(items, list):
             return [i for i in items if isinstance(i, dict)]

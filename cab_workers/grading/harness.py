@@ -7,6 +7,8 @@ library. So the scorer never grades the agent's tree as it is. It grades a fresh
 
 * **harness files** are the task's pristine versions: an agent change to one is undone (restored,
   or removed when the agent added it) and listed in ``tampered`` (integrity 0);
+* **shipped files in test folders** (``tests/``, ``test/``, ``testdata/``, ``__tests__/``,
+  ``fixtures/``: data the hidden tests may read) are the task's too, except for ``script`` tasks;
 * **test files the task did not ship** are left out of the run and listed in ``excluded`` (an
   agent may write its own tests; only the task's count), unless they carry a runner hook (Go's
   ``TestMain``, a ``pytest_plugins`` list), which is tampering;
@@ -51,12 +53,13 @@ import shutil
 import stat
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from cab_core.schema import TaskSpec
+from cab_workers.scoring.evidence import is_test_file
 
 COMMON_HARNESS = (
     ".env",
@@ -82,6 +85,9 @@ PYTHON_HARNESS = (
 CARGO_HARNESS = (".cargo", "rust-toolchain", "rust-toolchain.toml")
 GO_HARNESS = ("go.work", "go.work.sum", "vendor")
 NODE_HARNESS = ("node_modules", ".npmrc", "node.config.json")
+TEST_DATA_DIRS = frozenset({"tests", "test", "testdata", "__tests__", "fixtures"})
+"""Folders whose shipped files are the tests' fixtures (reset like harness files, except for
+``script`` tasks); files the agent adds there are kept unless they are test files."""
 DROPPED = ("__pycache__", "*.pyc", ".pytest_cache")
 """Caches: never graded, never counted (a scorer reading a planted ``.pyc`` would run agent bytecode)."""
 
@@ -93,13 +99,6 @@ SCORER_PYTHON_TOOLING = frozenset(
 RESERVED_MODULES = frozenset(sys.stdlib_module_names) | SCORER_PYTHON_TOOLING
 """Names an agent's module at an import root may not take: it would shadow what the tests import."""
 
-_PY_TEST_FILE = ("test_*.py", "*_test.py")
-_NODE_TEST_FILE = (
-    "*.test.js", "*.test.mjs", "*.test.cjs", "*-test.js", "*-test.mjs", "*-test.cjs",
-    "*_test.js", "*_test.mjs", "*_test.cjs", "test-*.js", "test-*.mjs", "test-*.cjs",
-    "test.js", "test.mjs", "test.cjs",
-)  # fmt: skip
-_NODE_SUFFIXES = (".js", ".mjs", ".cjs")
 _MODULE_SUFFIX = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_-]+)*\.(?:py|pyc|pyi|so|pyd)$")
 _GO_MOD_KEYS = ("replace", "toolchain", "go", "godebug")
 _CARGO_PACKAGE_KEYS = (
@@ -276,16 +275,21 @@ class Entry:
         return _digest(self) == _digest(other)
 
 
+def _chunks(entry: Entry) -> Iterator[bytes]:
+    """A file entry's bytes in blocks, read without following a link."""
+    if entry.data is not None:
+        yield entry.data
+        return
+    assert entry.source is not None
+    fd = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fp:
+        yield from iter(lambda: fp.read(1 << 20), b"")
+
+
 def _digest(entry: Entry) -> str:
     h = hashlib.sha256()
-    if entry.data is not None:
-        h.update(entry.data)
-    else:
-        assert entry.source is not None
-        fd = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as fp:
-            for block in iter(lambda: fp.read(1 << 20), b""):
-                h.update(block)
+    for block in _chunks(entry):
+        h.update(block)
     return h.hexdigest()
 
 
@@ -335,20 +339,8 @@ class HarnessPolicy:
         )
 
     def is_test_file(self, rel: str) -> bool:
-        """A file the task's runner would run as a test."""
-        name = PurePosixPath(rel).name
-        parts = rel.split("/")
-        if self.runner == "pytest":
-            return any(fnmatchcase(name, p) for p in _PY_TEST_FILE)
-        if self.runner == "go":
-            return name.endswith("_test.go")
-        if self.runner == "cargo":
-            return name.endswith(".rs") and "tests" in parts[:-1]
-        if self.runner == "node":
-            if "node_modules" in parts or not name.endswith(_NODE_SUFFIXES):
-                return False
-            return any(fnmatchcase(name, p) for p in _NODE_TEST_FILE) or "test" in parts[:-1]
-        return False
+        """A file the task's runner would run as a test (the rule the evidence uses too)."""
+        return is_test_file(self.runner, rel)
 
     def is_harness(self, rel: str, tree: Mapping[str, Entry]) -> bool:
         """Whole-file harness: configures, drives or shadows the run, whatever its content."""
@@ -363,6 +355,13 @@ class HarnessPolicy:
         if self.runner == "pytest" or self.language == "python":
             return _shadows(rel, tree)
         return False
+
+    def is_test_data(self, rel: str) -> bool:
+        """A file in a test folder (``tests/``, ``testdata/``...): shipped ones are the task's fixtures.
+        Not for ``script`` tasks, whose check reads the agent's tree as it is."""
+        if self.runner == "script" or matches(rel, self.editable):
+            return False
+        return any(part in TEST_DATA_DIRS for part in rel.split("/")[:-1])
 
     def hook_in_test_file(self, rel: str, entry: Entry) -> bool:
         """An agent-added test file that changes how the run itself goes."""
@@ -470,13 +469,8 @@ def place(root: Path, rel: str, entry: Entry) -> None:
         target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o755 if entry.executable else 0o644
     )
     with os.fdopen(fd, "wb") as out:
-        if entry.data is not None:
-            out.write(entry.data)
-        else:
-            assert entry.source is not None
-            src = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(src, "rb") as fp:
-                shutil.copyfileobj(fp, out, 1 << 20)
+        for block in _chunks(entry):
+            out.write(block)
 
 
 # --- the graded tree -------------------------------------------------------------------------------
@@ -519,6 +513,8 @@ def plan_tree(
         extract = policy.sections.get(PurePosixPath(rel).name)
         if policy.is_harness(rel, agent) or policy.is_harness(rel, pristine):
             verdict = "reset"
+        elif mine is not None and policy.is_test_data(rel):
+            verdict = "reset"  # a fixture the hidden tests may read: the task's, not the agent's
         elif extract is not None and not matches(rel, policy.editable):
             before, after = _extract(extract, mine), _extract(extract, theirs)
             same = before == after or (_empty(before) and _empty(after))

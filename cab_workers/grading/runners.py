@@ -106,7 +106,8 @@ def invocation(
     support_dir: str = SUPPORT_DIR,
 ) -> Invocation:
     """The test command and environment that make ``runner`` run every test and report each one;
-    ``script`` runs unchanged. Pure but for reading cab's node reporter from this package."""
+    ``script`` runs unchanged, with Python in safe-path mode. Pure but for reading cab's node
+    reporter from this package."""
     argv = list(test_command)
     if not argv:
         raise ValueError("test command is empty")
@@ -127,7 +128,10 @@ def invocation(
     if runner == "node":
         return _node(argv, report_dir, support_dir)
     if runner == "script":
-        return Invocation(argv, {})
+        # the script is the task's; Python does not put its folder (the agent's /work) first on
+        # sys.path, so no module there shadows the standard library (a check that imports the
+        # work dir's code puts it on sys.path itself)
+        return Invocation(argv, {"PYTHONSAFEPATH": "1"})
     raise ValueError(f"unknown test runner {runner!r}")
 
 

@@ -127,7 +127,7 @@ class _Call:
 def _prepare(request: web.Request, raw: bytes, cell: OpenCell, rest: str, ask_usage: bool) -> _Call:
     try:
         parsed = json.loads(raw) if raw else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, and an integer past int_max_str_digits
         parsed = None
     obj = parsed if isinstance(parsed, dict) else {}
     query = f"?{request.query_string}" if request.query_string else ""
@@ -246,7 +246,7 @@ async def _tries(request: web.Request, state: ProxyState, call: _Call) -> web.St
                 else:
                     data = wire.scrub(await resp.read(), key)
                     tally = Tally()
-                    with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
+                    with contextlib.suppress(ValueError):
                         tally.feed_json(json.loads(data))
                     ctype = resp.headers.get("content-type", "")
                     # an error answer is not billed: no estimate stands in for usage it never had
@@ -341,7 +341,7 @@ async def _replay(request: web.Request, call: _Call) -> web.StreamResponse:
                 await out.write(event + b"\n\n")
                 ttft = ttft or round((time.monotonic() - started) * 1000, 3)
     else:
-        with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
+        with contextlib.suppress(ValueError):
             tally.feed_json(json.loads(ex.response_body))
         headers = {"content-type": ex.content_type} if ex.content_type else {}
         out = web.Response(body=ex.response_body, status=ex.http_status, headers=headers)

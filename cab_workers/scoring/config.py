@@ -59,7 +59,7 @@ class ScoringConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: str = Field("scoring-1", description="Stored as CompositeAxis.scoring_version.")
+    version: str = Field("scoring-2", description="Stored as CompositeAxis.scoring_version.")
     weights: Weights = Field(default_factory=Weights)
     latency_ref_ms: float = Field(
         10_000, gt=0, description="Wall clock at which latency_efficiency is 1/(1+log10 2) ~ 0.77."

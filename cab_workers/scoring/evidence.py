@@ -322,9 +322,10 @@ def judge(runner: str, report: RunnerReport, declared: Sequence[DeclaredTest], c
         problems.append("the task declares no hidden tests, so nothing can prove a pass")
     state = _canary_state(report, canary)
     if state == "passed":
-        problems.append(f"the canary {canary} passed: the test framework or its assertions were patched")
+        # no nonce in the words: a record must read the same when the cell is graded again
+        problems.append("the canary passed: the test framework or its assertions were patched")
     elif state == "missing":
-        problems.append(f"the canary {canary} was not reported: the run did not reach it or hid it")
+        problems.append("the canary was not reported: the run did not reach it or hid it")
     return Verdict(
         passed=tuple(passed),
         failed=tuple(failed),

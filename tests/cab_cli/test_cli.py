@@ -227,6 +227,34 @@ def test_every_shipped_task_validates(images, tmp_path: Path) -> None:  # noqa: 
     done = cab("tasks", "validate", home=tmp_path / "home", timeout=1500)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all 8 tasks valid" in done.stdout
+    assert "exploit ledger" in done.stdout and "PASSES" not in done.stdout
+    from cab_workers.endpoint.ledger import LEDGER
+
+    shown = [e.name for e in LEDGER if e.name in done.stdout]
+    assert len(shown) == len(LEDGER) - 1  # script-override has no target among the shipped tasks
+
+
+@pytest.mark.docker
+def test_validate_runs_the_ledger_on_a_task_with_a_test_script(images, tmp_path: Path) -> None:  # noqa: ANN001
+    """The fixture task's test command runs a shell script from the work dir: script-override targets it."""
+    fixtures = REPO / "tests" / "fixtures" / "tasks"
+    done = cab("tasks", "validate", home=tmp_path / "home", env={"CAB_TASKS_DIR": str(fixtures)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "script-override" in done.stdout and "0 held" in done.stdout and "PASSES" not in done.stdout
+
+
+def test_validate_refuses_an_unknown_ledger_entry_in_one_line(tmp_path: Path) -> None:
+    done = cab("tasks", "validate", "--exploit", "no-such-trick", home=tmp_path / "home")
+    assert done.returncode != 0
+    assert "no-such-trick" in error_line(done)
+
+
+def test_ledger_lists_every_entry(tmp_path: Path) -> None:
+    from cab_workers.endpoint.ledger import LEDGER
+
+    done = cab("tasks", "ledger", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert all(e.name in done.stdout for e in LEDGER)
 
 
 @pytest.mark.docker

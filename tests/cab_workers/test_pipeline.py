@@ -49,7 +49,8 @@ def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_lef
     r = run(cell("scripted/oracle"), host)
     assert r.failure.failure_class == FailureClass.none, r.failure.reason
     assert r.axes is not None
-    assert r.axes.pass_rate.passed == 1 and r.axes.pass_rate.exit_code == 0
+    assert r.axes.pass_rate.passed == 1 and r.axes.pass_rate.exit_code == 1  # the canary failed, as it must
+    assert r.axes.pass_rate.canary == "failed" and r.axes.pass_rate.evidence == "report"
     assert r.axes.pass_rate.partial_score == 1.0
     assert r.axes.tokens.source == TokenSource.proxy
     assert r.axes.tokens.prompt_tokens and r.axes.tokens.completion_tokens

@@ -1,7 +1,8 @@
 """The exploit ledger: scripted ways to forge a pass without solving the task, each a ``Plan``.
 
-A benchmark whose pass an agent can forge is worse than none, so every trick that once scored
-``pass = 1`` on an unsolved task (issue 12) is kept here as data. Each entry starts from the shipped
+A benchmark whose pass an agent can forge is worse than none, so the tricks that forged ``pass = 1``
+(or the partial score) on an unsolved task before issue 12, and others of their classes, are kept
+here as data. Each entry starts from the shipped
 work dir, never applies the reference solution, and is served by the scripted endpoint as model
 ``scripted/forge-<name>``: one shell command, then "done" (see ``behaviours``). ``cab tasks
 validate`` applies every entry that fits a task to a materialised work dir with ``apply_plan`` and

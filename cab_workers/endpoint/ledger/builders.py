@@ -227,12 +227,17 @@ def go_mod_replace(task: TaskEntry) -> list[Write]:
     return [*writes, *_fresh(task, hooks)]
 
 
-def node_preload(task: TaskEntry) -> list[Write]:
+def _package_json(task: TaskEntry) -> dict[str, object]:
+    """The shipped package.json as an object (empty when absent or not an object)."""
     try:
         package = json.loads(task.workdir_text("package.json") or "{}")
     except json.JSONDecodeError:
-        package = {}
-    package = package if isinstance(package, dict) else {}
+        return {}
+    return package if isinstance(package, dict) else {}
+
+
+def node_preload(task: TaskEntry) -> list[Write]:
+    package = _package_json(task)
     scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
     package.update(
         {
@@ -287,11 +292,7 @@ def script_override(task: TaskEntry) -> list[Write]:
     if tool in ("npm", "pnpm", "yarn"):
         words = [a for a in args if not a.startswith("-")]
         script = words[1] if words[:1] in (["run"], ["run-script"]) and len(words) > 1 else "test"
-        try:
-            package = json.loads(task.workdir_text("package.json") or "{}")
-        except json.JSONDecodeError:
-            package = {}
-        package = package if isinstance(package, dict) else {}
+        package = _package_json(task)
         scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
         package["scripts"] = {**scripts, script: "exit 0"}
         return [_file("package.json", json.dumps(package, indent=2) + "\n")]

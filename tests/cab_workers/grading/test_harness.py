@@ -262,3 +262,19 @@ def test_read_tree_does_not_follow_links(tmp_path: Path) -> None:
     os.symlink(tmp_path / "real", tmp_path / "link")
     tree = read_tree(tmp_path)
     assert set(tree) == {"real/f", "link"} and tree["link"].kind == "link"
+
+
+def test_shipped_test_fixtures_are_the_tasks_but_not_for_check_scripts() -> None:
+    """regression: an agent could rewrite the expected output a hidden test compares against."""
+    pristine = {**PRISTINE_PY, "tests/data/expected.json": Entry.of(b'["1.9.0", "1.10.0"]')}
+    agent = {
+        **pristine,
+        "tests/data/expected.json": Entry.of(b"[]"),
+        "tests/data/mine.json": Entry.of(b"{}"),
+    }
+    tree, report = _plan(PY, pristine, agent, HIDDEN_PY)
+    assert tree["tests/data/expected.json"] is pristine["tests/data/expected.json"]
+    assert "tests/data/mine.json" in tree and report.tampered == ("tests/data/expected.json",)
+    script = _task("script", "python")
+    tree, report = _plan(script, pristine, agent, {})
+    assert tree["tests/data/expected.json"].data == b"[]" and report.tampered == ()

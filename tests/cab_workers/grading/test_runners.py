@@ -133,9 +133,10 @@ def test_node_gets_cabs_reporter_as_arguments_or_node_options() -> None:
     ]
 
 
-def test_script_runs_unchanged() -> None:
+def test_script_runs_unchanged_with_python_in_safe_path_mode() -> None:
+    """regression: a hashlib.py next to hidden_check.py shadowed the standard library inside the check."""
     assert invocation("script", ["python3", "hidden_check.py"]) == runners.Invocation(
-        ["python3", "hidden_check.py"], {}
+        ["python3", "hidden_check.py"], {"PYTHONSAFEPATH": "1"}
     )
 
 

@@ -106,7 +106,7 @@ def test_components_keys_weights_and_version() -> None:
         "latency": 0.15,
         "blast_radius": 0.1,
     }
-    assert axis.scoring_version == DEFAULT_CONFIG.version == "scoring-1"
+    assert axis.scoring_version == DEFAULT_CONFIG.version == "scoring-2"
     assert axis.composite == composite_from_components(axis.components, axis.weights)
 
 
