@@ -4,5 +4,7 @@ runners.py          per runner: the flags and environment that make it write a s
                     report and run every test, the canary cab plants, and reading the report back
 cab_reporter.mjs    cab's ``node --test`` reporter (mounted read-only at /cab-harness)
 harness.py          the graded tree: the task's harness files, the hidden tests, the canary
+sections.py         the test-driving parts of shared config files (pyproject, Cargo.toml, go.mod...)
+tree.py             files and links as entries, read and written without following links
 grade.py            one grading run, shared by the cell pipeline and ``cab tasks validate``
 """

@@ -44,21 +44,16 @@ task has a directory), so no copy ever lands outside the cell.
 
 from __future__ import annotations
 
-import configparser
-import hashlib
-import json
-import os
 import re
-import shutil
-import stat
 import sys
-import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from cab_core.schema import TaskSpec
+from cab_workers.grading.sections import SECTIONS, Extract, changed
+from cab_workers.grading.tree import Entry, read_tree, write_tree
 from cab_workers.scoring.evidence import is_test_file
 
 COMMON_HARNESS = (
@@ -85,6 +80,8 @@ PYTHON_HARNESS = (
 CARGO_HARNESS = (".cargo", "rust-toolchain", "rust-toolchain.toml")
 GO_HARNESS = ("go.work", "go.work.sum", "vendor")
 NODE_HARNESS = ("node_modules", ".npmrc", "node.config.json")
+FAMILY_HARNESS = {"python": PYTHON_HARNESS, "cargo": CARGO_HARNESS, "go": GO_HARNESS, "node": NODE_HARNESS}
+"""Whole-file harness globs by runner family (a task is in a family by its runner or language)."""
 TEST_DATA_DIRS = frozenset({"tests", "test", "testdata", "__tests__", "fixtures"})
 """Folders whose shipped files are the tests' fixtures (reset like harness files, except for
 ``script`` tasks); files the agent adds there are kept unless they are test files."""
@@ -100,31 +97,6 @@ RESERVED_MODULES = frozenset(sys.stdlib_module_names) | SCORER_PYTHON_TOOLING
 """Names an agent's module at an import root may not take: it would shadow what the tests import."""
 
 _MODULE_SUFFIX = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_-]+)*\.(?:py|pyc|pyi|so|pyd)$")
-_GO_MOD_KEYS = ("replace", "toolchain", "go", "godebug")
-_CARGO_PACKAGE_KEYS = (
-    "build",
-    "autotests",
-    "autobins",
-    "autoexamples",
-    "autobenches",
-    "autolib",
-    "links",
-    "workspace",
-)
-_CARGO_TOP_KEYS = (
-    "lib",
-    "test",
-    "bin",
-    "bench",
-    "example",
-    "patch",
-    "replace",
-    "profile",
-    "workspace",
-    "cargo-features",
-    "build-dependencies",
-)
-_PACKAGE_JSON_KEYS = ("scripts", "imports", "exports", "main", "type", "workspaces")  # fmt: skip
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
@@ -143,154 +115,7 @@ def matches(path: str, patterns: Iterable[str]) -> bool:
     return False
 
 
-# --- what parts of a shared config file drive the tests -----------------------------------------
-
-Extract = Callable[[bytes], object]
-
-
-def _toml(data: bytes) -> dict[str, object]:
-    return tomllib.loads(data.decode("utf-8"))
-
-
-def _pyproject(data: bytes) -> object:
-    doc = _toml(data)
-    tool = doc.get("tool") if isinstance(doc.get("tool"), dict) else {}
-    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
-    entry_points = project.get("entry-points") if isinstance(project.get("entry-points"), dict) else {}  # type: ignore[union-attr]
-    return {"pytest": tool.get("pytest"), "pytest11": entry_points.get("pytest11")}  # type: ignore[union-attr]
-
-
-def _ini_section(section: str) -> Extract:
-    def extract(data: bytes) -> object:
-        parser = configparser.RawConfigParser(strict=True, interpolation=None)
-        parser.read_string(data.decode("utf-8"))
-        return dict(parser.items(section)) if parser.has_section(section) else None
-
-    return extract
-
-
-def _cargo(data: bytes) -> object:
-    doc = _toml(data)
-    package = doc.get("package") if isinstance(doc.get("package"), dict) else {}
-    return (
-        {k: package.get(k) for k in _CARGO_PACKAGE_KEYS if k in package},  # type: ignore[operator,union-attr]
-        {k: doc.get(k) for k in _CARGO_TOP_KEYS if k in doc},
-    )
-
-
-def _go_mod(data: bytes) -> object:
-    """The replace/toolchain/go/godebug directives, single-line or in a ``( ... )`` block."""
-    kept: list[str] = []
-    block: str | None = None
-    for raw in data.decode("utf-8").splitlines():
-        line = raw.split("//", 1)[0].strip()
-        if not line:
-            continue
-        if block is not None:
-            if line == ")":
-                block = None
-            elif block in _GO_MOD_KEYS:
-                kept.append(f"{block} {line}")
-            continue
-        word, _, rest = line.partition(" ")
-        if rest.strip() == "(":
-            block = word
-        elif word in _GO_MOD_KEYS:
-            kept.append(line)
-    return kept
-
-
-def _package_json(data: bytes) -> object:
-    doc = json.loads(data.decode("utf-8"))
-    if not isinstance(doc, dict):
-        raise ValueError("package.json is not an object")
-    return {k: doc[k] for k in _PACKAGE_JSON_KEYS if k in doc}
-
-
-_UNREADABLE = object()
-
-
-def _extract(fn: Extract, entry: Entry | None) -> object:
-    if entry is None:
-        return None
-    data = entry.read()
-    if data is None:  # a link, or too big to be a config file: never equal to anything
-        return _UNREADABLE
-    try:
-        return fn(data)
-    except (ValueError, UnicodeDecodeError, configparser.Error, tomllib.TOMLDecodeError):
-        return _UNREADABLE  # a file the runner cannot read either: never equal to anything
-
-
-def _empty(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, dict):
-        return all(_empty(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(_empty(v) for v in value)
-    return False
-
-
 # --- the policy ----------------------------------------------------------------------------------
-
-
-MAX_CONFIG_BYTES = 1 << 20
-"""Harness files are read whole to compare their test-driving parts; a bigger one is unreadable."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One file or symlink of a tree: a file's bytes stay on disk (``source``) or in ``data``."""
-
-    kind: str  # "file" | "link" | "other"
-    source: Path | None = None
-    data: bytes | None = None
-    target: str = ""
-    executable: bool = False
-
-    @classmethod
-    def of(cls, data: bytes) -> Entry:
-        return cls("file", data=data)
-
-    def read(self, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
-        """The file's bytes, or None when it is not a regular file or is over ``limit``."""
-        if self.kind != "file":
-            return None
-        if self.data is not None:
-            return self.data if len(self.data) <= limit else None
-        assert self.source is not None
-        fd = os.open(self.source, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as fp:
-            data = fp.read(limit + 1)
-        return data if len(data) <= limit else None
-
-    def same_as(self, other: Entry | None) -> bool:
-        if other is None or other.kind != self.kind:
-            return False
-        if self.kind == "link":
-            return self.target == other.target
-        if self.kind != "file":
-            return False
-        return _digest(self) == _digest(other)
-
-
-def _chunks(entry: Entry) -> Iterator[bytes]:
-    """A file entry's bytes in blocks, read without following a link."""
-    if entry.data is not None:
-        yield entry.data
-        return
-    assert entry.source is not None
-    fd = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as fp:
-        yield from iter(lambda: fp.read(1 << 20), b"")
-
-
-def _digest(entry: Entry) -> str:
-    h = hashlib.sha256()
-    for block in _chunks(entry):
-        h.update(block)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -307,27 +132,18 @@ class HarnessPolicy:
 
     @classmethod
     def for_task(cls, task: TaskSpec, hidden_paths: Iterable[str]) -> HarnessPolicy:
-        python = task.test_runner == "pytest" or task.language == "python"
+        families = {
+            "python": task.test_runner == "pytest" or task.language == "python",
+            "cargo": task.test_runner == "cargo" or task.language == "rust",
+            "go": task.test_runner == "go" or task.language == "go",
+            "node": task.test_runner == "node" or task.language in ("javascript", "typescript"),
+        }
         globs = list(COMMON_HARNESS)
         sections: dict[str, Extract] = {}
-        if python:
-            globs += PYTHON_HARNESS
-            sections.update(
-                {
-                    "pyproject.toml": _pyproject,
-                    "setup.cfg": _ini_section("tool:pytest"),
-                    "tox.ini": _ini_section("pytest"),
-                }
-            )
-        if task.test_runner == "cargo" or task.language == "rust":
-            globs += CARGO_HARNESS
-            sections["Cargo.toml"] = _cargo
-        if task.test_runner == "go" or task.language == "go":
-            globs += GO_HARNESS
-            sections["go.mod"] = _go_mod
-        if task.test_runner == "node" or task.language in ("javascript", "typescript"):
-            globs += NODE_HARNESS
-            sections["package.json"] = _package_json
+        for family, on in families.items():
+            if on:
+                globs += FAMILY_HARNESS[family]
+                sections.update(SECTIONS[family])
         return cls(
             runner=task.test_runner,
             language=task.language,
@@ -410,69 +226,6 @@ def _shadows(rel: str, tree: Mapping[str, Entry]) -> bool:
     return False
 
 
-# --- reading and writing trees without following links -------------------------------------------
-
-
-def read_tree(root: Path, *, skip_top_git: bool = False) -> dict[str, Entry]:
-    """Every file and symlink under ``root`` (links are never followed)."""
-    out: dict[str, Entry] = {}
-    if not root.is_dir():
-        return out
-    stack = [(root, "")]
-    while stack:
-        folder, prefix = stack.pop()
-        with os.scandir(folder) as it:
-            for d in it:
-                rel = f"{prefix}{d.name}"
-                if skip_top_git and rel == ".git":
-                    continue
-                st = os.lstat(d.path)
-                if stat.S_ISLNK(st.st_mode):
-                    out[rel] = Entry("link", target=os.readlink(d.path))
-                elif stat.S_ISDIR(st.st_mode):
-                    stack.append((Path(d.path), rel + "/"))
-                elif stat.S_ISREG(st.st_mode):
-                    out[rel] = Entry("file", source=Path(d.path), executable=bool(st.st_mode & 0o111))
-                else:
-                    out[rel] = Entry("other")
-    return out
-
-
-def _make_parents(root: Path, rel: str) -> None:
-    """Create the folders of ``rel`` under ``root``, replacing any link or file in the way."""
-    current = root
-    for part in PurePosixPath(rel).parts[:-1]:
-        current = current / part
-        try:
-            st = os.lstat(current)
-        except FileNotFoundError:
-            current.mkdir()
-            continue
-        if not stat.S_ISDIR(st.st_mode):  # a link (to anywhere) or a file: never write through it
-            current.unlink()
-            current.mkdir()
-
-
-def place(root: Path, rel: str, entry: Entry) -> None:
-    """Write one entry at ``root/rel`` without following links on the way or at the end."""
-    _make_parents(root, rel)
-    target = root / rel
-    if os.path.lexists(target):
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
-    if entry.kind == "link":
-        os.symlink(entry.target, target)
-        return
-    fd = os.open(
-        target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o755 if entry.executable else 0o644
-    )
-    with os.fdopen(fd, "wb") as out:
-        for block in _chunks(entry):
-            out.write(block)
-
-
 # --- the graded tree -------------------------------------------------------------------------------
 
 
@@ -516,9 +269,7 @@ def plan_tree(
         elif mine is not None and policy.is_test_data(rel):
             verdict = "reset"  # a fixture the hidden tests may read: the task's, not the agent's
         elif extract is not None and not matches(rel, policy.editable):
-            before, after = _extract(extract, mine), _extract(extract, theirs)
-            same = before == after or (_empty(before) and _empty(after))
-            verdict = "keep" if same and before is not _UNREADABLE else "reset"
+            verdict = "reset" if changed(extract, mine, theirs) else "keep"
         elif policy.is_test_file(rel) and not matches(rel, policy.editable):
             if mine is None:
                 if theirs is not None and theirs.kind == "file" and policy.hook_in_test_file(rel, theirs):
@@ -543,13 +294,6 @@ def plan_tree(
         tampered.add(rel)
         del out[rel]
     return out, HarnessReport(tuple(sorted(tampered)), tuple(sorted(excluded)))
-
-
-def write_tree(root: Path, tree: Mapping[str, Entry]) -> None:
-    """Materialise a planned tree under a fresh ``root``."""
-    root.mkdir(parents=True, exist_ok=False)
-    for rel in sorted(tree):
-        place(root, rel, tree[rel])
 
 
 def build_graded_tree(

@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from cab_core.schema import TaskSpec
-from cab_workers.grading.harness import (
-    Entry,
-    HarnessPolicy,
-    build_graded_tree,
-    matches,
-    plan_tree,
-    read_tree,
-)
+from cab_workers.grading.harness import HarnessPolicy, build_graded_tree, matches, plan_tree
+from cab_workers.grading.tree import Entry, read_tree
 
 pytestmark = pytest.mark.unit
 
