@@ -12,6 +12,7 @@ The canary's nonce is drawn here, at grading time, so nothing the agent did can 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from cab_core.paths import TaskPaths
 from cab_core.schema import TaskSpec
 from cab_workers.grading import runners
 from cab_workers.grading.harness import HarnessReport, build_graded_tree
-from cab_workers.grading.tree import read_tree
+from cab_workers.grading.tree import Entry, read_tree
 from cab_workers.sandbox import ContainerRun, Sandbox
 from cab_workers.scorer import REPORT_DIR, run_tests
 from cab_workers.scoring.evidence import DeclaredTest, declared_tests
@@ -39,11 +40,11 @@ class Grading:
     hidden_paths: tuple[str, ...]
 
 
-def hidden_texts(task_paths: TaskPaths) -> dict[str, str]:
-    """The task's hidden test files as text, by their path in the work dir (read whole: the canary
-    is appended to some of them, so the text must be exact)."""
+def hidden_texts(task_paths: TaskPaths, hidden: Mapping[str, Entry]) -> dict[str, str]:
+    """The task's hidden test files (``hidden``, read from its folder) as text, by their path in
+    the work dir (read whole: the canary is appended to some of them, so the text must be exact)."""
     out = {}
-    for rel, entry in sorted(read_tree(task_paths.hidden_tests).items()):
+    for rel, entry in sorted(hidden.items()):
         data = entry.read(limit=1 << 30) if entry.kind == "file" else None
         try:
             out[rel] = data.decode("utf-8") if data is not None else ""
@@ -64,7 +65,8 @@ def grade(
     labels: dict[str, str],
 ) -> Grading:
     """Grade ``work`` (the agent's final tree, or a materialised one) under ``scratch`` (must not exist)."""
-    hidden = hidden_texts(task_paths)
+    hidden_tree = read_tree(task_paths.hidden_tests)
+    hidden = hidden_texts(task_paths, hidden_tree)
     nonce = secrets.token_hex(6)
     canary = runners.canary_files(task.test_runner, hidden, nonce)
     scratch.mkdir(parents=True)
@@ -72,7 +74,7 @@ def grade(
         task,
         pristine_root=task_paths.workdir,
         agent_root=work,
-        hidden_root=task_paths.hidden_tests,
+        hidden=hidden_tree,
         dest=scratch / "graded",
         extra=canary,
     )

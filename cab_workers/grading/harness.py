@@ -126,12 +126,11 @@ class HarnessPolicy:
     language: str
     harness: tuple[str, ...]
     editable: tuple[str, ...]
-    hidden: frozenset[str]
     command_files: frozenset[str]
     sections: Mapping[str, Extract] = field(default_factory=dict)
 
     @classmethod
-    def for_task(cls, task: TaskSpec, hidden_paths: Iterable[str]) -> HarnessPolicy:
+    def for_task(cls, task: TaskSpec) -> HarnessPolicy:
         families = {
             "python": task.test_runner == "pytest" or task.language == "python",
             "cargo": task.test_runner == "cargo" or task.language == "rust",
@@ -149,7 +148,6 @@ class HarnessPolicy:
             language=task.language,
             harness=(*globs, *task.harness_paths),
             editable=tuple(task.agent_editable),
-            hidden=frozenset(hidden_paths),
             command_files=frozenset(_command_files(task.test_command)),
             sections=sections,
         )
@@ -301,15 +299,15 @@ def build_graded_tree(
     *,
     pristine_root: Path,
     agent_root: Path,
-    hidden_root: Path,
+    hidden: Mapping[str, Entry],
     dest: Path,
     extra: Mapping[str, bytes] | None = None,
 ) -> HarnessReport:
-    """Write the tree the scorer grades into ``dest`` (which must not exist). ``extra`` adds cab's
-    own files (the canary), treated like the hidden tests."""
-    hidden = read_tree(hidden_root)
+    """Write the tree the scorer grades into ``dest`` (which must not exist): ``hidden`` are the
+    task's hidden tests (``read_tree`` of its folder), ``extra`` cab's own files (the canary),
+    treated like them."""
     ours = {**hidden, **{rel: Entry.of(data) for rel, data in (extra or {}).items()}}
-    policy = HarnessPolicy.for_task(task, hidden)
+    policy = HarnessPolicy.for_task(task)
     tree, report = plan_tree(policy, read_tree(pristine_root), read_tree(agent_root, skip_top_git=True), ours)
     write_tree(dest, tree)
     return report

@@ -40,7 +40,7 @@ def _files(**files: str) -> dict[str, Entry]:
 
 
 def _plan(task: TaskSpec, pristine: dict[str, Entry], agent: dict[str, Entry], hidden: dict[str, Entry]):
-    return plan_tree(HarnessPolicy.for_task(task, hidden), pristine, agent, hidden)
+    return plan_tree(HarnessPolicy.for_task(task), pristine, agent, hidden)
 
 
 PY = _task("pytest", "python")
@@ -240,7 +240,9 @@ def test_symlinks_never_lead_a_write_out_of_the_graded_tree(tmp_path: Path) -> N
     os.symlink(outside, agent / "tests")  # the whole test folder is a link to the host
     os.symlink(outside / "x.py", agent / "relnotes" / "link.py")  # a dangling link is kept as a link
 
-    report = build_graded_tree(PY, pristine_root=pristine, agent_root=agent, hidden_root=hidden, dest=dest)
+    report = build_graded_tree(
+        PY, pristine_root=pristine, agent_root=agent, hidden=read_tree(hidden), dest=dest
+    )
 
     assert list(outside.iterdir()) == []
     assert (dest / "tests").is_dir() and not (dest / "tests").is_symlink()
