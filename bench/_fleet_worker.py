@@ -2,8 +2,8 @@
 
 It is ``cab worker`` minus Docker: the app comes from ``make_celery`` (json, acks_late, prefetch 1),
 the task is the real thin task from ``register_tasks``, and every delivery goes through the real
-``execute_cell`` (cancel and final checks, ``CellLease`` with its heartbeat, the attempts counter,
-the fenced ``ResultStore.upsert_result``). Only the pipeline is replaced: instead of
+``execute_cell`` (budget check, the store lease with its tries and its watch,
+the fenced ``leases.finish``). Only the pipeline is replaced: instead of
 ``run_cell`` starting containers, the cell sleeps for the duration written in its model name
 (``sim/sleep-<ms>ms``) and hands a minimal ``CellResult`` (no failure, no axes) to the sink.
 

@@ -177,7 +177,6 @@ def fanout(n: int, redis_url: str, store: ResultStore, catalog: TaskCatalog) -> 
 
     # (c) the deployed Dispatcher loop over the same plan, reset to pending.
     plan.reset(store, [c.cell_id for c in cells])
-    client.sadd("cab:sweeps", sweep_id)
     stop = threading.Event()
     dispatcher = Dispatcher(store=store, app=app, client=client, max_queued=n)
     thread = threading.Thread(target=dispatcher.run, args=(stop,), daemon=True)
@@ -192,7 +191,7 @@ def fanout(n: int, redis_url: str, store: ResultStore, catalog: TaskCatalog) -> 
     dispatcher.wake()
     thread.join(timeout=30)
     clear_queue(client, sweep_id)
-    client.delete("cab:sweeps", "cab:dispatcher")
+    client.delete("cab:dispatcher")
 
     # (e) what-if: the same dispatch_once without Celery's per-message task-sent event.
     plan.reset(store, [c.cell_id for c in cells])

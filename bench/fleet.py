@@ -5,8 +5,8 @@ Run from the repo root::
     .venv/bin/python bench/fleet.py [--util-cells 200] [--fleet-workers 50] [--fleet-cells 3000]
 
 No container is started. Every worker is a separate process (bench/_fleet_worker.py) running
-real Celery from ``make_celery`` with the real thin task and the real ``execute_cell`` (lease,
-heartbeat, attempts counter, fenced ``ResultStore.upsert_result`` into PostgreSQL); only
+real Celery from ``make_celery`` with the real thin task and the real ``execute_cell`` (the store
+lease, its watch, the fenced write into PostgreSQL); only
 ``run_cell`` is replaced by a sleep of the cell's scripted duration. Cells are planned with
 ``record_plan`` and fanned out by the real ``Dispatcher`` loop (max_queued=1000) in this process,
 on a private redis-server and a scratch PostgreSQL database.
@@ -176,7 +176,6 @@ def run_scenario(
         cells = make_cells(sweep_id, durations_s, catalog)
         spec = SweepSpec(sweep_id=sweep_id, tuis=["reference"], models=["sim/sleep"], tasks=[TASK])
         plan.record_plan(store, spec, cells)
-        client.sadd("cab:sweeps", sweep_id)
         dispatcher = Dispatcher(store=store, app=make_celery(redis_url), client=client, max_queued=1000)
         thread = threading.Thread(target=dispatcher.run, args=(stop,), daemon=True)
         dispatch_t0 = time.time()
@@ -208,7 +207,7 @@ def run_scenario(
                 p.wait(timeout=10)
         # a stopped Dispatcher keeps cab:dispatcher until it expires (lease_s); the next scenario's
         # dispatcher would idle until then, so the bench removes it (see bench/README.md)
-        client.delete("cab:dispatcher", "cab:sweeps")
+        client.delete("cab:dispatcher")
         store.close()
         client.close()
     records = []

@@ -40,8 +40,17 @@ def submit(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML.")],
     broker: BrokerOpt = None,
     store: StoreOpt = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="The sweep id exists with another spec: stop what changed, drop removed cells, re-plan."
+        ),
+    ] = False,
 ) -> None:
-    """Validate and record a sweep, wake the dispatcher, and return at once with the sweep id."""
+    """Validate and record a sweep, wake the dispatcher, and return at once with the sweep id.
+
+    The same sweep again changes nothing; a different spec under a known sweep id is refused
+    unless --replace."""
     from cab_core.pricing import PriceTable
     from cab_scheduler.catalog import TaskCatalog
     from cab_scheduler.submit import submit as do_submit
@@ -60,11 +69,19 @@ def submit(
             visibility_timeout_s=settings.visibility_timeout_s,
             prices=PriceTable.load(settings.price_table),
             slack_s=settings.visibility_slack_s,
+            replace=replace,
         )
     except CabError as e:
         fail(e)
     queues = ", ".join(f"{n} {q}" for q, n in sorted(done.queues.items()))
-    console.print(f"submitted [bold]{done.sweep_id}[/]: {done.cells} cells ({queues})")
+    if done.diff.new_sweep:
+        console.print(f"submitted [bold]{done.sweep_id}[/]: {done.cells} cells ({queues})")
+    elif done.diff.same:
+        console.print(f"{done.sweep_id} was already submitted with this spec: nothing changed")
+    else:
+        console.print(
+            f"replaced [bold]{done.sweep_id}[/]: {done.diff.summary()}; {done.cells} cells ({queues})"
+        )
     console.print(f"watch it:  cab status {done.sweep_id} --watch", soft_wrap=True)
 
 
@@ -113,6 +130,8 @@ def worker(
         visibility_timeout_s=settings.visibility_timeout_s,
         lease_ttl_s=settings.lease_ttl_s,
         max_attempts=settings.max_attempts,
+        retry_backoff_s=settings.retry_backoff_s,
+        deadline_grace_s=settings.deadline_grace_s,
         reap_every_s=settings.reap_every_s,
         restore_interval_s=settings.restore_interval_s,
         reconcile_every_s=settings.reconcile_every_s,
@@ -177,8 +196,10 @@ def _status_table(status) -> Table:  # noqa: ANN001 - cab_scheduler.status.Sweep
     )
     for g in [*status.groups, status.total]:
         failed = ", ".join(f"{k} {v}" for k, v in sorted(g.failed.items())) or "-"
-        if g.retryable:
-            failed += f"  (+{g.retryable} infra, retryable)"
+        if g.retrying:
+            failed += f"  (+{g.retrying} infra, retrying)"
+        if g.cancelled:
+            failed += f"  ({g.cancelled} cancelled)"
         table.add_row(
             g.tui,
             g.model,
@@ -190,11 +211,27 @@ def _status_table(status) -> Table:  # noqa: ANN001 - cab_scheduler.status.Sweep
             failed,
             end_section=g is status.groups[-1],
         )
-    eta = "-" if status.eta_s is None else f"{status.eta_s:,.0f} s"
-    table.caption = f"ETA {eta}"
-    if status.budget_spent:
-        table.caption = f"[yellow]stopped: {status.budget_spent}; queued cells will not start[/]"
+    table.caption = _caption(status)
     return table
+
+
+def _caption(status) -> str:  # noqa: ANN001 - cab_scheduler.status.SweepStatus
+    lines = []
+    if status.budget_spent:
+        lines.append(f"[yellow]stopped: {status.budget_spent}; queued cells will not start[/]")
+    elif status.stalled_s is not None:
+        lines.append(f"[red]stalled: nothing moved for {status.stalled_s:,.0f} s[/]")
+        lines += [f"[red]  - {why}[/]" for why in status.why]
+    elif status.finished:
+        lines.append("finished")
+    else:
+        eta = "-" if status.eta_s is None else f"{status.eta_s:,.0f} s"
+        lines.append(f"ETA {eta}")
+    if status.next_retry_s is not None and not status.finished:
+        lines.append(f"next automatic retry in {status.next_retry_s:,.0f} s")
+    for tries, n in sorted(status.gave_up.items()):
+        lines.append(f"{n} cell{'s' if n != 1 else ''} ended as infra failures after {tries} tries")
+    return "\n".join(lines)
 
 
 def status(
@@ -204,13 +241,18 @@ def status(
     watch: Annotated[bool, typer.Option(help="Refresh until the sweep finishes.")] = False,
     interval_s: Annotated[float, typer.Option(help="Refresh period with --watch.")] = 2.0,
 ) -> None:
-    """Live progress: done / running / queued / failed by class, per TUI and model, with an ETA."""
+    """Live progress: done / running / queued / failed by class, per TUI and model, with an ETA, or
+    why the sweep is stalled."""
     from cab_scheduler.status import sweep_status
 
     settings = settings_from_env()
     try:
         _, client, result_store = _conn(settings, broker, store)
-        current = sweep_status(result_store, client, sweep_id)
+
+        def read():  # noqa: ANN202
+            return sweep_status(result_store, client, sweep_id, stall_after_s=settings.stall_after_s)
+
+        current = read()
         if current is None:
             fail(CabError(f"no submitted sweep {sweep_id!r}; submit one with `cab submit SWEEP.yaml`"))
         if not watch:
@@ -219,7 +261,7 @@ def status(
         with Live(_status_table(current), console=wide_console(), refresh_per_second=2) as live:
             while not current.finished:
                 time.sleep(interval_s)
-                current = sweep_status(result_store, client, sweep_id) or current
+                current = read() or current
                 live.update(_status_table(current))
     except CabError as e:
         fail(e)
@@ -233,20 +275,29 @@ def cancel(
     store: StoreOpt = None,
 ) -> None:
     """Stop a sweep: nothing more is dispatched, queued cells are dropped, running ones are killed."""
-    from cab_core import keys
-    from cab_scheduler.celery_app import WAKE_CHANNEL
-    from cab_scheduler.status import sweep_status
+    from cab_core.store import planned as plan
 
     settings = settings_from_env()
     try:
         _, client, result_store = _conn(settings, broker, store)
-        if sweep_status(result_store, client, sweep_id) is None:
+        if plan.sweep_state(result_store, sweep_id) is None:
             fail(CabError(f"no submitted sweep {sweep_id!r}"))
-        client.set(keys.cancel(sweep_id), "1")
-        client.publish(WAKE_CHANNEL, sweep_id)
+        n = plan.cancel(result_store, sweep_id)
     except CabError as e:
         fail(e)
-    console.print(f"cancelled {sweep_id}: running cells stop at their next heartbeat")
+    _wake(client, sweep_id)
+    console.print(f"cancelled {sweep_id}: {n} open cells; running ones stop at their next lease renewal")
+
+
+def _wake(client, sweep_id: str) -> None:  # noqa: ANN001 - redis.Redis
+    import redis
+
+    from cab_scheduler.celery_app import WAKE_CHANNEL
+
+    try:
+        client.publish(WAKE_CHANNEL, sweep_id)
+    except redis.RedisError:
+        pass  # the store has it: the dispatcher acts on its next round
 
 
 def retry(
@@ -255,28 +306,31 @@ def retry(
     broker: BrokerOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Rerun the cells whose latest attempt failed with the given class."""
-    from cab_core import keys
+    """Rerun the cells whose latest attempt failed with the given class (poison cells are infra
+    failures); only those run, each with a fresh budget of tries, even in a cancelled sweep."""
     from cab_core.store import planned as plan
-    from cab_scheduler.celery_app import WAKE_CHANNEL
 
     if failed not in ("infra", "agent", "scorer"):
         fail(CabError(f"--failed {failed!r}: use infra, agent or scorer"))
     settings = settings_from_env()
     try:
         _, client, result_store = _conn(settings, broker, store)
+        if plan.sweep_state(result_store, sweep_id) is None:
+            fail(CabError(f"no submitted sweep {sweep_id!r}"))
         latest = result_store.latest_by_cell(sweep_id)
         chosen = {c: r.identity.attempt for c, r in latest.items() if r.failure.failure_class.value == failed}
         if not chosen:
             console.print(f"no {failed} failures in {sweep_id}")
             return
-        plan.reset(result_store, chosen, after_attempts=chosen)
-        client.delete(keys.cancel(sweep_id))
-        client.sadd(keys.ACTIVE_SWEEPS, sweep_id)
-        client.publish(WAKE_CHANNEL, sweep_id)
+        n = plan.retry(result_store, sweep_id, chosen)
     except CabError as e:
         fail(e)
-    console.print(f"retrying {len(chosen)} {failed} failures of {sweep_id}")
+    _wake(client, sweep_id)
+    running = len(chosen) - n
+    console.print(
+        f"retrying {n} {failed} failures of {sweep_id}"
+        + (f" ({running} running now, left alone)" if running else "")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,51 +1,31 @@
 """Every Redis key cab uses, in one place. ``{...}`` parts are filled by the helpers below.
 
-cab:lease:{cell_id}          "<fence>:<worker>"   who runs the cell now (PX lease, heartbeat-renewed)
-cab:fence:{cell_id}          int                  monotonically increasing fencing token
-cab:attempts:{cell_id}       int                  deliveries that started the cell (poison cap)
-cab:queued:{sweep_id}        set of cell ids      enqueued and not yet started (reconciler, status)
-cab:cancel:{sweep_id}        "1"                  the sweep was cancelled
-cab:budget:{sweep_id}        reason               the sweep's budget is spent: no cell starts any more
+Redis holds only what can be rebuilt from the store (the system of record: plans, leases, fences,
+tries, cancels and results live there, see ``cab_core.store.leases``) or what is about liveness:
+
+cab:queued:{sweep_id}        set of cell ids      published and not yet taken (the reconciler's hint)
 cab:sem:{name}               zset member->expiry  cross-host semaphore (per-model concurrency cap)
-cab:dispatch:{sweep_id}      "1"                  a dispatcher owns this sweep's fan-out (lock)
-cab:sweeps                   set of sweep ids     sweeps with cells not yet final (reconciler)
+cab:worker:{name}            JSON, TTL            a live worker and the queues it takes (status)
+cab:dispatcher               dispatcher id, PX    the leading dispatcher (cab_scheduler.dispatch)
+cab:epoch                    id and time          set by the dispatcher; gone = Redis restarted empty
 """
 
 from __future__ import annotations
 
 PREFIX = "cab"
 
-
-def lease(cell_id: str) -> str:
-    return f"{PREFIX}:lease:{cell_id}"
-
-
-def fence(cell_id: str) -> str:
-    return f"{PREFIX}:fence:{cell_id}"
-
-
-def attempts(cell_id: str) -> str:
-    return f"{PREFIX}:attempts:{cell_id}"
+DISPATCHER = f"{PREFIX}:dispatcher"
+EPOCH = f"{PREFIX}:epoch"
+WORKERS_MATCH = f"{PREFIX}:worker:*"
 
 
 def queued(sweep_id: str) -> str:
     return f"{PREFIX}:queued:{sweep_id}"
 
 
-def cancel(sweep_id: str) -> str:
-    return f"{PREFIX}:cancel:{sweep_id}"
-
-
-def budget(sweep_id: str) -> str:
-    return f"{PREFIX}:budget:{sweep_id}"
-
-
 def semaphore(name: str) -> str:
     return f"{PREFIX}:sem:{name}"
 
 
-def dispatch_lock(sweep_id: str) -> str:
-    return f"{PREFIX}:dispatch:{sweep_id}"
-
-
-ACTIVE_SWEEPS = f"{PREFIX}:sweeps"
+def worker(name: str) -> str:
+    return f"{PREFIX}:worker:{name}"

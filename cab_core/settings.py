@@ -31,7 +31,22 @@ class Settings(BaseSettings):
         description="Broker visibility timeout; the same in every worker, Flower and dispatcher.",
     )
     lease_ttl_s: float = Field(30.0, gt=1, description="Cell lease TTL; renewed every third of it.")
-    max_attempts: int = Field(3, ge=1, description="Deliveries of one cell before it is marked poison.")
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        description="Tries of one cell: an infra failure is retried until then, and then stored as final.",
+    )
+    retry_backoff_s: float = Field(
+        10.0, ge=0, description="Wait before the first automatic retry of an infra failure; doubles each try."
+    )
+    deadline_grace_s: float = Field(
+        120.0,
+        ge=0,
+        description="Added to a cell's setup + agent + test budget before cab's watchdog stops it.",
+    )
+    stall_after_s: float = Field(
+        120.0, gt=0, description="`cab status` calls a sweep stalled after this long with no progress."
+    )
     visibility_slack_s: int = Field(
         600, ge=0, description="What the visibility timeout must exceed a cell budget by."
     )

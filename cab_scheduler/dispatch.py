@@ -9,8 +9,10 @@ Messages are published in batches (:mod:`cab_scheduler.publish`): the same messa
 would store, one Redis round trip per queue per round. A round that filled its batch while cells
 remain is followed at once by the next; otherwise the loop sleeps until woken or ``interval_s``.
 
-The reconciler re-plans cells that were dispatched but have no result, no live lease and no queued
-message (lost with a Redis that kept nothing, or a worker killed between taking and running it).
+The reconciler re-plans dispatched cells that nobody runs and whose message is gone (lost with a
+Redis that kept nothing, acked by a delivery that ended early, or taken by a worker that died). The
+store is the record: the sweeps visited, the leases, the tries and the retries' backoff live there,
+so everything in Redis can be rebuilt from it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +38,8 @@ from cab_scheduler.publish import BatchPublisher, TaskCall
 
 log = structlog.get_logger(__name__)
 
-DISPATCHER_LEASE = "cab:dispatcher"
+DISPATCHER_LEASE = keys.DISPATCHER
+EPOCH = keys.EPOCH
 
 _ACQUIRE_OR_RENEW = """
 local owner = redis.call('get', KEYS[1])
@@ -117,16 +121,21 @@ def dispatch_once(
     max_queued: int = 1000,
     batch: int = 2000,
     publisher: BatchPublisher | None = None,
+    leading: Callable[[], bool] = lambda: True,
 ) -> DispatchReport:
-    """Enqueue as many pending cells as the queues have room for, at most ``batch`` per queue."""
+    """Enqueue as many dispatchable cells as the queues have room for, at most ``batch`` per queue.
+
+    ``leading`` is asked before each publish: a dispatcher that lost its lease mid-round publishes
+    nothing more (the new leader does).
+    """
     report = DispatchReport(sweep_id)
-    if client.exists(keys.cancel(sweep_id)):
-        report.cancelled = True
+    state = plan.sweep_state(store, sweep_id)
+    if state is None or state.stopped:
+        report.budget_spent = state.stopped if state else None
         return report
     spec = store.sweep(sweep_id)
     report.budget_spent = exhausted(spec.budget if spec else None, store.sweep_spend(sweep_id))
     if report.budget_spent:
-        client.set(keys.budget(sweep_id), report.budget_spent)
         log.warning("sweep_budget_spent", sweep_id=sweep_id, reason=report.budget_spent)
         return report
     publisher = publisher or BatchPublisher(app, TASK_RUN_CELL)
@@ -134,7 +143,7 @@ def dispatch_once(
         queue = queue_for(tag)
         room = max(0, max_queued - queue_depth(client, queue))
         chosen = plan.pending_specs(store, sweep_id, limit=min(room, batch), queue=tag) if room else []
-        if not chosen:
+        if not chosen or not leading():
             continue
         ids = [spec["cell_id"] for spec, _ in chosen]
         # queued set first: a cell is never in the queue without being in it (the reconciler
@@ -154,19 +163,37 @@ def dispatch_once(
     return report
 
 
-def reconcile(sweep_id: str, *, store: ResultStore, client: redis.Redis) -> list[str]:
-    """Re-plan dispatched cells with no result, no live lease and no queued message."""
+def reconcile(
+    sweep_id: str, *, store: ResultStore, client: redis.Redis, suspects: set[str] | None = None
+) -> list[str]:
+    """Re-plan dispatched cells that nobody runs and whose message is gone.
+
+    Candidates (from the store): dispatched, open, not cancelled, no live lease. One is lost when it
+    is not in ``cab:queued`` (its delivery ended without a result, or Redis forgot it) or its queue is
+    empty (the message went without the set knowing: a worker that died before it could say so).
+    With ``suspects`` (the dispatcher's memory between rounds), a cell is re-planned only when it was
+    lost in the previous round too, so a message between the queue and its worker's lease is not
+    taken for lost; a duplicate is harmless anyway (the store's lease and fence).
+    """
     candidates = plan.unfinished_enqueued(store, sweep_id)
-    if not candidates or client.exists(keys.cancel(sweep_id)):
+    if not candidates:
+        if suspects is not None:
+            suspects.clear()
         return []
     pipe = client.pipeline(transaction=False)
-    for cell_id in candidates:
-        pipe.exists(keys.lease(cell_id))
+    for cell_id, _ in candidates:
         pipe.sismember(keys.queued(sweep_id), cell_id)
-    flags = pipe.execute()
-    lost = [c for i, c in enumerate(candidates) if not flags[2 * i] and not flags[2 * i + 1]]
+    queued = pipe.execute()
+    depth = {tag: queue_depth(client, queue_for(tag)) for tag in {t for _, t in candidates}}
+    lost = [c for (c, tag), q in zip(candidates, queued, strict=True) if not q or depth[tag] == 0]
+    if suspects is not None:
+        confirmed = [c for c in lost if c in suspects]
+        suspects.clear()
+        suspects.update(c for c in lost if c not in confirmed)
+        lost = confirmed
     if lost:
         plan.reset(store, lost)
+        client.srem(keys.queued(sweep_id), *lost)
         log.warning("reconcile_replanned", sweep_id=sweep_id, cells=len(lost))
     return lost
 
@@ -174,9 +201,13 @@ def reconcile(sweep_id: str, *, store: ResultStore, client: redis.Redis) -> list
 class Dispatcher:
     """The dispatch loop: wakes on ``cab:wake`` or every ``interval_s``; reconciles periodically.
 
-    A round that filled a queue's batch while cells remain runs the next round at once. The
-    dispatcher lease (``cab:dispatcher``) is taken or renewed each round and released on stop, so a
-    standby takes over at once instead of after ``lease_s``.
+    The sweeps it visits are the store's active ones, so a Redis that restarts empty loses none.
+    One dispatcher leads at a time (``cab:dispatcher``, a Redis lease renewed by its own thread every
+    third of ``lease_s``, so a long round keeps it); a standby takes over when the leader stops or
+    dies. The leader checks it still leads before every publish.
+
+    ``cab:epoch`` marks the Redis the leader has seen: when it is gone, Redis restarted empty (its
+    queues and ``cab:queued`` with it), and the leader reconciles every active sweep at once.
     """
 
     def __init__(
@@ -197,26 +228,65 @@ class Dispatcher:
         self.me = f"dispatcher-{uuid.uuid4().hex[:8]}"
         self.publisher = BatchPublisher(app, TASK_RUN_CELL)
         self._wake = threading.Event()
+        self._leading = threading.Event()
+        self._epoch: str | None = None
+        self._suspects: dict[str, set[str]] = {}
         self._acquire_or_renew = client.register_script(_ACQUIRE_OR_RENEW)
         self._release = client.register_script(_RELEASE)
 
     def wake(self) -> None:
         self._wake.set()
 
-    def _hold_lease(self) -> bool:
-        return bool(self._acquire_or_renew(keys=[DISPATCHER_LEASE], args=[self.me, int(self.lease_s * 1000)]))
+    @property
+    def leading(self) -> bool:
+        return self._leading.is_set()
+
+    def hold_lease(self) -> bool:
+        """Take or renew the dispatcher lease; remembers whether this dispatcher leads."""
+        try:
+            held = bool(
+                self._acquire_or_renew(keys=[DISPATCHER_LEASE], args=[self.me, int(self.lease_s * 1000)])
+            )
+        except redis.RedisError:
+            held = False
+        (self._leading.set if held else self._leading.clear)()
+        return held
 
     def release_lease(self) -> bool:
         """Drop the dispatcher lease if this dispatcher still holds it; True if it did."""
+        self._leading.clear()
         return bool(self._release(keys=[DISPATCHER_LEASE], args=[self.me]))
+
+    def redis_emptied(self) -> bool:
+        """True once after Redis came back without the epoch this dispatcher set (restarted empty)."""
+        current = self.client.get(EPOCH)
+        value = current.decode() if isinstance(current, bytes) else current
+        if value is not None and value == self._epoch:
+            return False
+        if value is None:
+            value = f"{uuid.uuid4().hex[:12]} {time.time():.0f}"
+            if not self.client.set(EPOCH, value, nx=True):
+                value = (self.client.get(EPOCH) or b"").decode()
+        lost = self._epoch is not None
+        self._epoch = value
+        if lost:
+            log.warning("redis_emptied", epoch=value)
+        return lost
 
     def round(self, *, reconcile_now: bool = False) -> list[DispatchReport]:
         """One pass over every active sweep."""
+        if self.redis_emptied():
+            reconcile_now = True
+            self._suspects.clear()
+            emptied = True
+        else:
+            emptied = False
         reports = []
-        for raw in sorted(self.client.smembers(keys.ACTIVE_SWEEPS)):
-            sweep_id = raw.decode() if isinstance(raw, bytes) else raw
+        for sweep_id in plan.active_sweeps(self.store):
             if reconcile_now:
-                reconcile(sweep_id, store=self.store, client=self.client)
+                # right after Redis lost everything there is nothing in flight to wait for
+                suspects = None if emptied else self._suspects.setdefault(sweep_id, set())
+                reconcile(sweep_id, store=self.store, client=self.client, suspects=suspects)
             report = dispatch_once(
                 sweep_id,
                 store=self.store,
@@ -225,27 +295,27 @@ class Dispatcher:
                 max_queued=self.max_queued,
                 batch=self.batch,
                 publisher=self.publisher,
+                leading=lambda: self.leading,
             )
             reports.append(report)
-            if (
-                report.cancelled
-                or report.budget_spent
-                or (report.pending == 0 and plan.open_count(self.store, sweep_id) == 0)
-            ):
-                self.client.srem(keys.ACTIVE_SWEEPS, sweep_id)
-                log.info("sweep_inactive", sweep_id=sweep_id, cancelled=report.cancelled)
+            if report.budget_spent or (report.pending == 0 and plan.open_count(self.store, sweep_id) == 0):
+                plan.set_inactive(self.store, sweep_id, stopped=report.budget_spent)
+                self._suspects.pop(sweep_id, None)
+                log.info("sweep_inactive", sweep_id=sweep_id, stopped=report.budget_spent)
         return reports
 
     def run(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set; tolerant of Redis and store outages (logs and retries)."""
         listener = threading.Thread(target=self._listen, args=(stop,), name="dispatcher-wake", daemon=True)
+        renewer = threading.Thread(target=self._renew, args=(stop,), name="dispatcher-lease", daemon=True)
         listener.start()
-        last_reconcile = 0.0
+        renewer.start()
+        last_reconcile = time.monotonic()
         try:
             while not stop.is_set():
                 more = False
                 try:
-                    if self._hold_lease():
+                    if self.leading or self.hold_lease():
                         due = time.monotonic() - last_reconcile >= self.reconcile_every_s
                         more = any(r.more for r in self.round(reconcile_now=due))
                         last_reconcile = time.monotonic() if due else last_reconcile
@@ -256,11 +326,19 @@ class Dispatcher:
                 self._wake.wait(self.interval_s)
                 self._wake.clear()
         finally:
+            stop.set()
+            renewer.join(timeout=5)
             try:
                 self.release_lease()
             except redis.RedisError as e:
                 log.warning("dispatcher_release_failed", error=f"{type(e).__name__}: {e}"[:300])
             listener.join(timeout=5)
+
+    def _renew(self, stop: threading.Event) -> None:
+        while not stop.wait(self.lease_s / 3):
+            was = self.leading
+            if not self.hold_lease() and was:
+                log.warning("dispatcher_lease_lost", me=self.me)
 
     def _listen(self, stop: threading.Event) -> None:
         while not stop.is_set():

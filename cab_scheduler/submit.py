@@ -2,7 +2,8 @@
 
 Order matters for "bad input changes nothing": the sweep is validated and expanded, every budget is
 checked against the broker's visibility timeout, and the broker and store are reached, all before
-anything is written. Then the plan is written in one transaction and one dispatch message sent.
+anything is written. Then the plan is written in one transaction (a different spec under a known
+sweep id is refused inside it, unless ``--replace``) and the dispatcher is woken.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import redis
 
-from cab_core import keys
 from cab_core.budget import check_prices
 from cab_core.errors import ConfigError, InfraError, SweepError
 from cab_core.pricing import PriceTable
@@ -29,6 +29,7 @@ class Submitted:
     sweep_id: str
     cells: int
     queues: dict[str, int]
+    diff: plan.PlanDiff
 
 
 def check_budgets(cells: list[CellSpec], visibility_timeout_s: int, slack_s: int = SLACK_S) -> None:
@@ -70,9 +71,11 @@ def submit(
     visibility_timeout_s: int,
     prices: PriceTable | None = None,
     slack_s: int = SLACK_S,
+    replace: bool = False,
 ) -> Submitted:
     """Validate and record a sweep, then ask the dispatcher to fan it out (``prices``: the shipped
-    table when None; a cost budget needs a price for every model)."""
+    table when None; a cost budget needs a price for every model). The same sweep again changes
+    nothing; a different spec under the same id is refused unless ``replace``."""
     spec: SweepSpec = load_sweep(sweep_file)
     cells = expand(spec, catalog, known_tuis)
     if not cells:
@@ -81,11 +84,12 @@ def submit(
     check_budgets(cells, visibility_timeout_s, slack_s)
     ping_broker(client, broker_url)
     store.create_schema()
-    plan.record_plan(store, spec, cells)
-    client.delete(keys.cancel(spec.sweep_id), keys.budget(spec.sweep_id))
-    client.sadd(keys.ACTIVE_SWEEPS, spec.sweep_id)
-    client.publish(WAKE_CHANNEL, spec.sweep_id)
+    diff = plan.record_plan(store, spec, cells, replace=replace)
+    try:
+        client.publish(WAKE_CHANNEL, spec.sweep_id)
+    except redis.RedisError:
+        pass  # the plan is recorded: the dispatcher finds it on its next round anyway
     queues: dict[str, int] = {}
     for c in cells:
         queues[c.queue_tag] = queues.get(c.queue_tag, 0) + 1
-    return Submitted(spec.sweep_id, len(cells), queues)
+    return Submitted(spec.sweep_id, len(cells), queues, diff)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from cab_core.schema import Exchange, ModelCall
+from cab_core.schema import Exchange, Failure, ModelCall
 from cab_workers.adapters.base import AgentReport
 from cab_workers.sandbox import ContainerRun
 
@@ -49,8 +49,10 @@ def meta(
     run: ContainerRun,
     report: AgentReport,
     exchanges: list[Exchange],
+    failure: Failure | None = None,
 ) -> dict[str, Any]:
     return {
+        "failure": failure.model_dump(mode="json") if failure is not None else None,
         "exchanges": [e.model_dump(mode="json") for e in exchanges],
         "before": before,
         "before_git": before_git,
@@ -91,3 +93,9 @@ def restore(
     )
     exchanges = [Exchange.model_validate(e) for e in data.get("exchanges", [])]
     return dict(data["before"]), list(data["before_git"]), ContainerRun(**r), report, exchanges
+
+
+def failure_of(data: dict[str, Any]) -> Failure | None:
+    """How the checkpointed agent run was classified (None in checkpoints written before it was kept)."""
+    raw = data.get("failure")
+    return Failure.model_validate(raw) if raw else None

@@ -133,9 +133,16 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 
 def run_cell(
-    cell: CellSpec, ctx: HostContext, *, attempt: int = 1, sink: Callable[[CellResult], None] | None = None
+    cell: CellSpec,
+    ctx: HostContext,
+    *,
+    attempt: int = 1,
+    sink: Callable[[CellResult], bool | None] | None = None,
 ) -> CellResult:
-    """Run one attempt of ``cell``; returns (and hands to ``sink``) its result, whatever happens."""
+    """Run one attempt of ``cell``; returns (and hands to ``sink``) its result, whatever happens.
+
+    A checkpoint of the agent's work is dropped once the result is scored and stored; a ``sink`` that
+    returns False (it discarded the result: a lost lease) keeps it for the next delivery."""
     bound = log.bind(cell_id=cell.cell_id, sweep_id=cell.sweep_id, attempt=attempt)
     started = datetime.now(UTC)
     t0 = time.monotonic()
@@ -192,7 +199,13 @@ def run_cell(
                 restored_from_attempt=restored[0],
                 exit_code=agent_run.exit_code,  # type: ignore[union-attr]
             ):
-                failure = _agent_failure(agent_run, report, cell)  # type: ignore[arg-type]
+                # the classification the agent run got when it was checkpointed (older checkpoints:
+                # recomputed; the proxy's record is not in them, so an infra run was never kept)
+                failure = checkpoint.failure_of(restored[1]) or _agent_failure(
+                    agent_run,  # type: ignore[arg-type]
+                    report,  # type: ignore[arg-type]
+                    cell,
+                )
         else:
             session = ctx.open_model(cell)
             wiring = EndpointWiring(base_url=session.base_url, api_key=session.token, model=cell.model)
@@ -250,11 +263,13 @@ def run_cell(
                 run_span.attrs["exit_code"] = agent_run.exit_code
                 run_span.attrs["calls_reached_proxy"] = seen.started
                 failure = _session_failure(seen, report) or _agent_failure(agent_run, report, cell)
-                if ctx.checkpoints is not None:
+                # an infra failure is retried by rerunning the agent (the endpoint may be back):
+                # only a run that stands is kept for a redelivery to rescore
+                if ctx.checkpoints is not None and failure.failure_class != FailureClass.infra:
                     run_span.attrs["checkpointed"] = ctx.checkpoints.save(
                         cell.cell_id,
                         attempt,
-                        checkpoint.meta(before, before_git, agent_run, report, exchanges),
+                        checkpoint.meta(before, before_git, agent_run, report, exchanges, failure),
                         checkpoint.pack(paths.work),
                     )
 
@@ -353,9 +368,8 @@ def run_cell(
             failure_class=failure.failure_class,
             composite=axes.composite.composite if axes else None,
         )
-        if sink is not None:
-            sink(result)
-        if ctx.checkpoints is not None and axes is not None:
+        stored = sink(result) if sink is not None else True
+        if ctx.checkpoints is not None and axes is not None and stored is not False:
             ctx.checkpoints.drop(cell.cell_id)  # stored and scored: a redelivery has nothing to resume
     return result
 

@@ -468,11 +468,12 @@ class Sandbox:
             log.info("sandbox_reaped", container=c.name, cell_id=c.labels.get(LABEL_CELL))
         return removed
 
-    def stop_cell(self, cell_id: str, attempt: int) -> list[str]:
-        """Kill this host's containers of one cell attempt (cancel, lost lease); their runs end as
-        :class:`SandboxError` ("stopped by an interrupt")."""
+    def stop_cell(self, cell_id: str, attempt: int | None = None) -> list[str]:
+        """Kill this host's containers of one cell attempt (every attempt when None: a takeover from a
+        holder that froze or died); their runs end as :class:`SandboxError` ("stopped by an interrupt")."""
         stopped: list[str] = []
-        for c in self._listed(f"{LABEL_CELL}={cell_id}", f"{LABEL_ATTEMPT}={attempt}"):
+        wanted = [f"{LABEL_CELL}={cell_id}"] + ([f"{LABEL_ATTEMPT}={attempt}"] if attempt is not None else [])
+        for c in self._listed(*wanted):
             with self._stopped_lock:
                 self._stopped.add(c.name)
             self._remove_id(c.id, c.name)

@@ -132,18 +132,11 @@ class ResultStore:
         """
         ident = result.identity
         action = f"write {ident.cell_id} attempt {ident.attempt}"
-        self._check(result, action)
-        row = rows.cell_row(result)
-        changing = tuple(k for k in row if k not in ("cell_id", "attempt"))
+        self.check(result, action)
         with self._write(action) as conn:
-            _upsert(conn, cells, row, keys=("cell_id", "attempt"), changing=changing)
-            for child in (spans, model_calls, exchange_table):
-                conn.execute(
-                    delete(child).where(child.c.cell_id == ident.cell_id, child.c.attempt == ident.attempt)
-                )
-            _insert_children(conn, result)
+            write_result(conn, result)
 
-    def _check(self, result: CellResult, action: str) -> None:
+    def check(self, result: CellResult, action: str) -> None:
         """Refuse (``StoreError``, nothing written) a result that does not validate against the schema."""
         try:
             CellResult.model_validate(result.model_dump(by_alias=True))
@@ -247,15 +240,19 @@ class ResultStore:
 
 
 def _add_missing_columns(conn: Connection, schema: str | None) -> None:
-    """Columns added to a table after a store was created (nullable ones only): ALTER TABLE ADD."""
+    """Columns added to a table after a store was created (nullable ones, or with a server default):
+    ALTER TABLE ADD."""
     inspector = inspect(conn)
     for table in metadata.sorted_tables:
         have = {c["name"] for c in inspector.get_columns(table.name, schema=schema)}
         for column in table.columns:
-            if column.name not in have and column.nullable:
-                name = f'"{schema}".{table.name}' if schema else table.name
-                kind = column.type.compile(dialect=conn.dialect)
-                conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}"))
+            default = column.server_default
+            if column.name in have or not (column.nullable or default is not None):
+                continue
+            name = f'"{schema}".{table.name}' if schema else table.name
+            kind = column.type.compile(dialect=conn.dialect)
+            extra = "" if default is None else f" NOT NULL DEFAULT {default.arg.text}"  # type: ignore[attr-defined]
+            conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}{extra}"))
 
 
 def _latest(sweep_id: str) -> Any:
@@ -267,6 +264,18 @@ def _latest(sweep_id: str) -> Any:
         .subquery("latest")
     )
     return cells.join(top, and_(cells.c.cell_id == top.c.cell_id, cells.c.attempt == top.c.attempt))
+
+
+def write_result(conn: Connection, result: CellResult) -> None:
+    """Upsert one attempt inside the caller's transaction (validated by the caller): its cell row
+    first, then its spans, calls and exchanges, replaced."""
+    ident = result.identity
+    row = rows.cell_row(result)
+    changing = tuple(k for k in row if k not in ("cell_id", "attempt"))
+    _upsert(conn, cells, row, keys=("cell_id", "attempt"), changing=changing)
+    for child in (spans, model_calls, exchange_table):
+        conn.execute(delete(child).where(child.c.cell_id == ident.cell_id, child.c.attempt == ident.attempt))
+    _insert_children(conn, result)
 
 
 def _insert_children(conn: Connection, result: CellResult) -> None:

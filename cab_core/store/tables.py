@@ -41,6 +41,12 @@ sweeps = Table(
     Column("sweep_id", String(), primary_key=True),
     Column("spec", JSONDoc, nullable=False, comment="SweepSpec, model_dump(mode='json')"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # added with the store-held cell leases: defaults, so create_schema can ALTER them into older stores
+    Column(
+        "active", Boolean, nullable=False, server_default=text("true"), comment="The dispatcher visits it"
+    ),
+    Column("cancelled_at", Float, nullable=True, comment="Store clock (epoch s) of `cab cancel`; None: not"),
+    Column("stopped", Text, nullable=True, comment="Why the budget stopped the sweep; None: not stopped"),
 )
 
 cells = Table(
@@ -140,6 +146,21 @@ planned = Table(
         nullable=False,
         default=0,
         comment="A final result counts only above this attempt (retry of final failures)",
+    ),
+    # the cell's lease and retry state: the store, not Redis, decides who runs a cell and when
+    Column("fence", Integer, nullable=False, server_default=text("0"), comment="Bumped by every lease taken"),
+    Column("holder", String(), nullable=True, comment="Worker holding the lease (None: nobody)"),
+    Column("lease_until", Float, nullable=True, comment="Lease expiry, store clock (epoch s)"),
+    Column(
+        "tries",
+        Integer,
+        nullable=False,
+        server_default=text("0"),
+        comment="Leases taken since the last retry",
+    ),
+    Column("not_before", Float, nullable=True, comment="Backoff: not dispatched before (store clock)"),
+    Column(
+        "cancelled", Boolean, nullable=False, server_default=text("false"), comment="Cancelled, not rerun"
     ),
     Index("ix_planned_pending", "sweep_id", "enqueued_at", "seq"),
     # the dispatcher's per-round reads touch only undispatched rows, by queue, in order

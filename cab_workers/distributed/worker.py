@@ -2,14 +2,17 @@
 
 One process per host: a thread pool with one thread per slot (the pipeline is thread-safe and the
 host context, scripted endpoint and Docker client are shared). At start and every ``reap_every_s``
-the reaper removes this host's cab containers whose cell has no live lease held by this worker.
+the reaper removes this host's cab containers whose cell has no live lease (in the store) held by
+this worker. Every few seconds the worker announces itself and its queues in Redis for ``cab status``.
 ``--dispatcher`` adds the dispatch loop as a thread (the fan-out then runs next to the broker).
 Draining is Celery's warm shutdown: SIGTERM stops consuming and waits for running cells.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -24,8 +27,9 @@ import structlog
 from celery import Celery
 
 from cab_core import keys
+from cab_core.errors import CabError
 from cab_core.settings import Settings
-from cab_core.store import ResultStore
+from cab_core.store import ResultStore, leases
 from cab_core.store.checkpoints import StoreCheckpoints
 from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
 from cab_scheduler.dispatch import Dispatcher
@@ -48,6 +52,8 @@ class WorkerOptions:
     restore_interval_s: int = 10
     lease_ttl_s: float = 30.0
     max_attempts: int = 3
+    retry_backoff_s: float = 10.0
+    deadline_grace_s: float = 120.0
     reap_every_s: float = 60.0
     reconcile_every_s: float = 30.0
     max_queued: int = 1000
@@ -87,27 +93,33 @@ def celery_worker(app: Celery, *, queues: list[str], slots: int, name: str, logl
     )
 
 
-def reap_orphans(sandbox: Sandbox, client: redis.Redis, worker: str) -> list[str]:
-    """Remove this host's cab containers whose owner process is gone, or whose cell has no lease
-    held by this worker (the cell was lost or moved to another host)."""
+def reap_orphans(sandbox: Sandbox, store: ResultStore, worker: str) -> list[str]:
+    """Remove this host's cab containers whose owner process is gone, or whose cell has no live
+    lease held by this worker in the store (the cell was lost, cancelled, or moved to another host)."""
     removed = sandbox.reap()
+    by_cell = sandbox.containers_by_cell(worker)
+    if not by_cell:
+        return removed
     try:
-        by_cell = sandbox.containers_by_cell(worker)
-        if not by_cell:
-            return removed
-        holders = client.mget([keys.lease(c) for c in by_cell])
-    except redis.RedisError:
-        return removed  # without Redis we cannot tell; dead owners were still reaped
-    for (cell_id, names), holder in zip(by_cell.items(), holders, strict=True):
-        held_here = holder is not None and holder.decode().split(":", 1)[-1] == worker
-        if not held_here:
-            for name in names:
-                if name.startswith("cab-validate-") or name.startswith("cab-test-"):
-                    continue
-                sandbox.remove(name)
-                removed.append(name)
-                log.info("reaped_leaseless_container", container=name, cell_id=cell_id)
+        holders = leases.live_holders(store, list(by_cell))
+    except CabError:
+        return removed  # without the store we cannot tell; dead owners were still reaped
+    for cell_id, names in by_cell.items():
+        if holders.get(cell_id) == worker:
+            continue
+        for name in names:
+            if name.startswith("cab-validate-") or name.startswith("cab-test-"):
+                continue
+            sandbox.remove(name)
+            removed.append(name)
+            log.info("reaped_leaseless_container", container=name, cell_id=cell_id)
     return removed
+
+
+def announce(client: redis.Redis, name: str, queues: list[str], slots: int, ttl_s: float) -> None:
+    """Say in Redis that this worker is alive and which queues it takes (``cab status`` reads it)."""
+    value = json.dumps({"queues": queues, "slots": slots, "pid": os.getpid(), "host": socket.gethostname()})
+    client.set(keys.worker(name), value, px=int(ttl_s * 1000))
 
 
 def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Event | None = None) -> None:
@@ -140,15 +152,35 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
             worker=opts.name,
             lease_ttl_s=opts.lease_ttl_s,
             max_attempts=opts.max_attempts,
+            retry_backoff_s=opts.retry_backoff_s,
+            deadline_grace_s=opts.deadline_grace_s,
         )
-        reap_orphans(local.ctx.sandbox, client, opts.name)
+        reap_orphans(local.ctx.sandbox, store, opts.name)
+        announce_every = 5.0
+        with contextlib.suppress(redis.RedisError):
+            announce(client, opts.name, opts.queues, opts.slots, 3 * announce_every)
         threads = [
             threading.Thread(
                 target=_every,
-                args=(opts.reap_every_s, stop, reap_orphans, local.ctx.sandbox, client, opts.name),
+                args=(opts.reap_every_s, stop, reap_orphans, local.ctx.sandbox, store, opts.name),
                 name="reaper",
                 daemon=True,
-            )
+            ),
+            threading.Thread(
+                target=_every,
+                args=(
+                    announce_every,
+                    stop,
+                    announce,
+                    client,
+                    opts.name,
+                    opts.queues,
+                    opts.slots,
+                    3 * announce_every,
+                ),
+                name="announce",
+                daemon=True,
+            ),
         ]
         if opts.dispatcher:
             dispatcher = Dispatcher(
@@ -172,6 +204,8 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
         finally:
             stop.set()
             pidfile.unlink(missing_ok=True)
+            with contextlib.suppress(redis.RedisError):
+                client.delete(keys.worker(opts.name))
             store.close()
 
 

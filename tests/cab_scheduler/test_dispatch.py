@@ -26,8 +26,8 @@ import redis
 from structlog.testing import capture_logs
 
 from cab_core import keys
-from cab_core.schema import CellSpec, SweepSpec
-from cab_core.store import ResultStore
+from cab_core.schema import CellSpec, FailureClass, SweepSpec
+from cab_core.store import ResultStore, leases
 from cab_core.store import planned as plan
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
@@ -293,10 +293,10 @@ def test_admission_control_keeps_a_queue_at_max_queued(
     second = once()
     assert (second.enqueued, second.pending) == (5, 2) and client.llen(CPU) == 5
     client.delete(CPU)
-    client.set(keys.cancel("adm"), "1")
+    assert plan.cancel(store, "adm") == 12
     cancelled = once()
-    assert cancelled.cancelled and cancelled.enqueued == 0 and client.llen(CPU) == 0
-    assert plan.pending_count(store, "adm") == 2
+    assert cancelled.enqueued == 0 and client.llen(CPU) == 0
+    assert plan.pending_count(store, "adm") == 0 and plan.open_count(store, "adm") == 0
 
 
 def test_a_round_that_filled_its_batch_asks_for_another(
@@ -314,16 +314,51 @@ def test_reconcile_replans_only_cells_with_no_result_no_lease_and_not_queued(
 ) -> None:
     done, leased, queued, lost = planned_sweep(store, "rec", 4)
     dispatch_once("rec", store=store, app=make_celery(broker_url), client=client)
-    client.delete(CPU)
+    client.lpop(CPU)  # something is still in the queue: a queued cell is waiting, not lost
     # done, leased and lost were taken by workers (they leave the queued set when they start)
     client.srem(keys.queued("rec"), done.cell_id, leased.cell_id, lost.cell_id)
     result = make_result(sweep_id="rec", tui="reference", model="scripted/noop", task_id=TASK, run=done.run)
     assert result.identity.cell_id == done.cell_id
     store.upsert_result(result)
-    client.set(keys.lease(leased.cell_id), "1:worker-a", px=60_000)
-    assert reconcile("rec", store=store, client=client) == [lost.cell_id]
+    assert isinstance(leases.acquire(store, leased.cell_id, "worker-a", 60), leases.Lease)
+    suspects: set[str] = set()
+    assert reconcile("rec", store=store, client=client, suspects=suspects) == [], "first seen: suspect"
+    assert suspects == {lost.cell_id}
+    assert reconcile("rec", store=store, client=client, suspects=suspects) == [lost.cell_id]
     assert [c.cell_id for c, _ in plan.pending(store, "rec", limit=10)] == [lost.cell_id]
     assert client.sismember(keys.queued("rec"), queued.cell_id)
+
+
+def test_finding_2_a_cell_whose_queue_drained_is_replanned_even_if_still_marked_queued(
+    broker_url: str, client: redis.Redis, store: ResultStore
+) -> None:
+    """A delivery dropped or acked without leaving ``cab:queued`` (an early store error, a duplicate
+    whose first holder then died) must not stay "queued" forever: once the queue is empty, it is lost."""
+    (cell,) = planned_sweep(store, "drained", 1)
+    dispatch_once("drained", store=store, app=make_celery(broker_url), client=client)
+    client.delete(CPU)  # a worker took the message and ended without a result or a lease
+    assert client.sismember(keys.queued("drained"), cell.cell_id)
+    suspects: set[str] = set()
+    reconcile("drained", store=store, client=client, suspects=suspects)
+    assert reconcile("drained", store=store, client=client, suspects=suspects) == [cell.cell_id]
+    assert plan.pending_count(store, "drained") == 1
+
+
+def test_finding_3_a_retried_cell_whose_rerun_is_lost_is_replanned(
+    broker_url: str, client: redis.Redis, store: ResultStore
+) -> None:
+    """`cab retry` of a final failure: the rerun's message is lost; the old final row must not hide it."""
+    (cell,) = planned_sweep(store, "rerun", 1)
+    failed = make_result(sweep_id="rerun", tui="reference", model="scripted/noop", task_id=TASK, run=cell.run)
+    failed = failed.model_copy(
+        update={"failure": failed.failure.model_copy(update={"failure_class": FailureClass.agent})}
+    )
+    store.upsert_result(failed)
+    assert plan.retry(store, "rerun", {cell.cell_id: failed.identity.attempt}) == 1
+    dispatch_once("rerun", store=store, app=make_celery(broker_url), client=client)
+    client.delete(CPU, keys.queued("rerun"))  # the rerun's message is gone
+    assert reconcile("rerun", store=store, client=client) == [cell.cell_id]
+    assert plan.open_count(store, "rerun") == 1
 
 
 # -- the loop ---------------------------------------------------------------------------------------
@@ -340,7 +375,6 @@ def test_dispatcher_does_not_wait_between_full_batches(
     broker_url: str, client: redis.Redis, store: ResultStore
 ) -> None:
     planned_sweep(store, "fast", 7)
-    client.sadd(keys.ACTIVE_SWEEPS, "fast")
     d = Dispatcher(store=store, app=make_celery(broker_url), client=client, batch=3, interval_s=60)
     stop, thread = _run(d)
     try:
@@ -360,12 +394,12 @@ def test_dispatcher_releases_its_lease_on_stop(
     stop, thread = _run(first)
     _wait(lambda: client.get(DISPATCHER_LEASE) == first.me.encode(), 10, "the first dispatcher's lease")
     standby = Dispatcher(store=store, app=app, client=client, interval_s=0.05, lease_s=60)
-    assert not standby._hold_lease(), "one active dispatcher"
+    assert not standby.hold_lease(), "one active dispatcher"
     stop.set()
     first.wake()
     thread.join(timeout=15)
     assert not thread.is_alive() and client.get(DISPATCHER_LEASE) is None
-    assert standby._hold_lease(), "a standby takes over at once, not after lease_s"
+    assert standby.hold_lease(), "a standby takes over at once, not after lease_s"
 
 
 def test_release_never_deletes_another_dispatchers_lease(
@@ -374,7 +408,7 @@ def test_release_never_deletes_another_dispatchers_lease(
     d = Dispatcher(store=store, app=make_celery(broker_url), client=client)
     client.set(DISPATCHER_LEASE, "dispatcher-other", px=60_000)
     assert not d.release_lease() and client.get(DISPATCHER_LEASE) == b"dispatcher-other"
-    assert not d._hold_lease(), "nor renews it"
+    assert not d.hold_lease(), "nor renews it"
     assert 0 < client.pttl(DISPATCHER_LEASE) <= 60_000
 
 
@@ -404,5 +438,53 @@ def test_a_spent_budget_stops_the_fan_out_and_says_why(
     client.delete(CPU)  # the two queued cells were taken by workers
     second = dispatch_once("budgeted", store=store, app=app, client=client, max_queued=2)
     assert second.enqueued == 0 and second.budget_spent and "token budget spent" in second.budget_spent
-    assert client.get(keys.budget("budgeted")).decode() == second.budget_spent
     assert client.llen(CPU) == 0 and plan.pending_count(store, "budgeted") == 4
+
+
+# -- faults ------------------------------------------------------------------------------------------
+
+
+def test_finding_4_a_redis_that_restarts_empty_loses_no_sweep(
+    broker_url: str, client: redis.Redis, store: ResultStore
+) -> None:
+    """Sweeps were listed only in Redis: an empty restart left every sweep unvisited. The store
+    lists them now, and the leader re-plans what Redis lost at once (``cab:epoch`` is gone)."""
+    planned_sweep(store, "empty", 3)
+    d = Dispatcher(store=store, app=make_celery(broker_url), client=client)
+    assert d.hold_lease()
+    assert [r.enqueued for r in d.round()] == [3] and client.llen(CPU) == 3
+    client.flushall()  # what a Redis without persistence holds after a restart
+    assert d.hold_lease()
+    reports = d.round()
+    assert [r.sweep_id for r in reports] == ["empty"] and reports[0].enqueued == 3
+    assert client.llen(CPU) == 3 and client.scard(keys.queued("empty")) == 3
+
+
+@pytest.mark.postgres
+def test_the_dispatcher_keeps_its_lease_through_a_round_longer_than_the_lease(
+    broker_url: str, client: redis.Redis, pg_url: str
+) -> None:
+    """A round that outlasted the lease let a standby lead too (two dispatchers at once). A table lock
+    held by another session makes the round wait 3 s, six times the lease."""
+    from sqlalchemy import text
+
+    pg = ResultStore(pg_url)
+    pg.create_schema()
+    planned_sweep(pg, "slow", 2)
+    app = make_celery(broker_url)
+    leader = Dispatcher(store=pg, app=app, client=client, interval_s=0.05, lease_s=0.5)
+    assert leader.hold_lease()
+    stop, thread = _run(leader)
+    standby = Dispatcher(store=pg, app=app, client=client, lease_s=0.5)
+    try:
+        with pg.engine.connect() as locker, locker.begin():
+            locker.execute(text("LOCK TABLE sweeps IN ACCESS EXCLUSIVE MODE"))
+            for _ in range(30):
+                assert not standby.hold_lease(), "the standby led while the leader's round was stuck"
+                threading.Event().wait(0.1)
+        _wait(lambda: client.llen(CPU) == 2, 10, "the leader's round to finish")
+    finally:
+        stop.set()
+        leader.wake()
+        thread.join(timeout=15)
+        pg.close()

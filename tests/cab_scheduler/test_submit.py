@@ -30,13 +30,13 @@ CASES = {
 }
 
 
-def submit(text: str, tmp_path: Path, broker: str, store: str) -> subprocess.CompletedProcess:
+def submit(text: str, tmp_path: Path, broker: str, store: str, *flags: str) -> subprocess.CompletedProcess:
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(text)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAB_")}
     env.update({"CAB_HOME": str(tmp_path / "home"), "CAB_BROKER_URL": broker, "CAB_STORE_URL": store})
     return subprocess.run(
-        [CAB, "submit", str(sweep)], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        [CAB, "submit", str(sweep), *flags], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -66,7 +66,25 @@ def test_good_submit_records_the_plan_and_returns_at_once(
     done = submit(GOOD, tmp_path, redis_server.url, pg_url)
     assert done.returncode == 0, done.stderr
     assert "submitted sub: 1 cells (1 cpu)" in done.stdout
-    client = redis_server.client()
-    assert client.smembers("cab:sweeps") == {b"sub"}
     with ResultStore(pg_url) as store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("select sweep_id from sweeps where active").scalars().all() == ["sub"]
         assert conn.exec_driver_sql("select count(*) from planned where enqueued_at is null").scalar() == 1
+
+
+def test_finding_9_resubmitting_a_sweep_id_with_another_spec_is_refused_unless_replace(
+    tmp_path: Path, redis_server: RedisServer, pg_url: str
+) -> None:
+    assert submit(GOOD, tmp_path, redis_server.url, pg_url).returncode == 0
+    again = submit(GOOD, tmp_path, redis_server.url, pg_url)
+    assert again.returncode == 0 and "nothing changed" in again.stdout, again.stderr
+    bigger = GOOD + "reruns: 3\n"
+    refused = submit(bigger, tmp_path, redis_server.url, pg_url)
+    lines = [ln for ln in refused.stderr.splitlines() if ln.strip()]
+    assert refused.returncode == 2 and len(lines) == 1, refused.stdout + refused.stderr
+    assert "different spec (+2 cells)" in lines[0] and "--replace" in lines[0]
+    with ResultStore(pg_url) as store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from planned").scalar() == 1, "nothing changed"
+    replaced = submit(bigger, tmp_path, redis_server.url, pg_url, "--replace")
+    assert replaced.returncode == 0 and "replaced sub: +2 cells" in replaced.stdout, replaced.stderr
+    with ResultStore(pg_url) as store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from planned").scalar() == 3

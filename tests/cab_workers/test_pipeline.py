@@ -172,6 +172,40 @@ def test_a_redelivery_after_the_agent_finished_only_rescores(
     store.close()
 
 
+def test_finding_11_a_checkpoint_keeps_its_classification_and_outlives_a_discarded_write(
+    host: HostContext,
+    tmp_path: Path,  # noqa: ANN001
+    no_leftover_containers,
+) -> None:
+    """A redelivery restored from a checkpoint recomputed the agent's failure without the proxy's
+    record, so an infra failure could come back as a final agent failure; and the checkpoint was
+    dropped even when the sink discarded the result (a lost lease). Now an infra run is never
+    checkpointed (its retry reruns the agent), a kept run carries its classification, and a sink
+    that returns False keeps the checkpoint."""
+    from cab_core.store import ResultStore
+    from cab_core.store.checkpoints import StoreCheckpoints
+    from cab_workers.checkpoint import failure_of
+
+    store = ResultStore(f"sqlite:///{tmp_path / 'cp.db'}")
+    store.create_schema()
+    ctx = dataclasses.replace(host, checkpoints=StoreCheckpoints(store))
+
+    infra = cell("scripted/badproto")
+    assert run_cell(infra, ctx, attempt=1, sink=lambda _r: False).failure.failure_class == FailureClass.infra
+    assert StoreCheckpoints(store).load(infra.cell_id) is None, "an infra run is rerun, not rescored"
+
+    c = cell("scripted/oracle")
+    first = run_cell(c, ctx, attempt=1, sink=lambda _r: False)  # the lease was lost: discarded
+    assert first.axes is not None
+    saved = StoreCheckpoints(store).load(c.cell_id)
+    assert saved is not None, "a discarded result keeps its checkpoint"
+    assert failure_of(saved[1]) == first.failure
+    second = run_cell(c, ctx, attempt=2, sink=store.upsert_result)
+    assert second.failure == first.failure
+    assert StoreCheckpoints(store).load(c.cell_id) is None
+    store.close()
+
+
 def saved_calls(saved: tuple) -> list:
     from cab_workers.checkpoint import restore
 

@@ -20,6 +20,7 @@ def test_exported_members() -> None:
         "create_schema",
         "record_sweep",
         "upsert_result",
+        "check",
         "get",
         "exchanges",
         "latest_by_cell",
