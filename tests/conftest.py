@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
+import pwd
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
+from bench._services import PG_USER, PgServer, RedisServer, free_port, pg_bin_dir
 from cab_core.settings import Settings
+
+__all__ = ["PgServer", "RedisServer", "free_port", "fresh_database", "require", "wait_for"]
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -78,12 +80,7 @@ def no_leftover_containers(sandbox) -> Iterator[None]:  # noqa: ANN001
 
 
 # --- test-owned services ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# The server classes live in bench/_services.py so the chaos bench and the tests share one copy.
 
 
 def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, poll_s: float = 0.2) -> object:
@@ -97,59 +94,9 @@ def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, poll_
     pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
 
 
-class RedisServer:
-    """A redis-server this test owns (AOF on, so a restart keeps the queue)."""
-
-    def __init__(self, root: Path) -> None:
-        self.port = free_port()
-        self.dir = root / f"redis-{self.port}"
-        self.dir.mkdir(parents=True)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.dir),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                "--maxmemory-policy",
-                "noeviction",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self.ping, 15, f"redis-server on {self.port}")
-
-    def ping(self) -> bool:
-        try:
-            return bool(self.client().ping())
-        except redis.RedisError:
-            return False
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=2)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # redis flushes the AOF on SIGTERM
-            self.proc.wait(timeout=20)
-
-
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    import shutil
-
+    """A redis-server this test owns (AOF on, so a restart keeps the queue); stopped at teardown."""
     require(shutil.which("redis-server") is not None, "redis-server binary")
     server = RedisServer(tmp_path)
     server.start()
@@ -157,6 +104,26 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+def _can_run_postgres() -> bool:
+    if pg_bin_dir() is None:
+        return False
+    try:
+        return os.geteuid() != 0 or pwd.getpwnam(PG_USER) is not None
+    except KeyError:
+        return False
+
+
+@pytest.fixture
+def pg_server(request: pytest.FixtureRequest) -> Iterator[PgServer]:
+    """A PostgreSQL server this test owns (its own cluster and port; ``.url`` is database ``cab``), for
+    tests that stop, crash or restart it. Tests using it carry ``pytest.mark.postgres``."""
+    if request.node.get_closest_marker("postgres") is None:
+        pytest.fail("a test using pg_server must be marked pytest.mark.postgres")
+    require(_can_run_postgres(), f"PostgreSQL binaries (initdb, pg_ctl) and the {PG_USER!r} OS user")
+    with PgServer(database="cab") as server:
+        yield server
 
 
 @contextlib.contextmanager
