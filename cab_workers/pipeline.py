@@ -369,8 +369,11 @@ def run_cell(
             composite=axes.composite.composite if axes else None,
         )
         stored = sink(result) if sink is not None else True
-        if ctx.checkpoints is not None and axes is not None and stored is not False:
-            ctx.checkpoints.drop(cell.cell_id)  # stored and scored: a redelivery has nothing to resume
+        rescore_failed = restored is not None and failure.failure_class == FailureClass.infra
+        if ctx.checkpoints is not None and stored is not False and (axes is not None or rescore_failed):
+            # stored and scored: a redelivery has nothing to resume; a rescore that failed for infra
+            # reasons is not tried on the same checkpoint again: the next try starts afresh
+            ctx.checkpoints.drop(cell.cell_id)
     return result
 
 

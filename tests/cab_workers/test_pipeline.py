@@ -206,6 +206,31 @@ def test_finding_11_a_checkpoint_keeps_its_classification_and_outlives_a_discard
     store.close()
 
 
+def test_a_rescore_that_fails_for_infra_reasons_drops_its_checkpoint(
+    host: HostContext,
+    tmp_path: Path,  # noqa: ANN001
+    no_leftover_containers,
+) -> None:
+    """An infra failure is retried automatically; retrying the same checkpoint could fail the same way
+    on every try, so the next try reruns the agent instead."""
+    from cab_core.store import ResultStore
+    from cab_core.store.checkpoints import StoreCheckpoints
+
+    store = ResultStore(f"sqlite:///{tmp_path / 'cp.db'}")
+    store.create_schema()
+    ctx = dataclasses.replace(host, checkpoints=StoreCheckpoints(store))
+    c = cell("scripted/oracle")
+    run_cell(c, ctx, attempt=1, sink=lambda _r: False)  # scored, but the write was discarded
+    assert StoreCheckpoints(store).load(c.cell_id) is not None
+    broken = dataclasses.replace(ctx, scorer_image="cab/not-built:0")
+    rescored = run_cell(c, broken, attempt=2, sink=lambda _r: True)
+    assert rescored.failure.failure_class == FailureClass.infra
+    assert StoreCheckpoints(store).load(c.cell_id) is None, "not rescored from it again"
+    fresh = run_cell(c, ctx, attempt=3, sink=store.upsert_result)
+    assert "container" in [s.kind for s in fresh.spans], "the agent ran again"
+    store.close()
+
+
 def saved_calls(saved: tuple) -> list:
     from cab_workers.checkpoint import restore
 
