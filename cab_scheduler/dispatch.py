@@ -275,15 +275,12 @@ class Dispatcher:
 
     def round(self, *, reconcile_now: bool = False) -> list[DispatchReport]:
         """One pass over every active sweep."""
-        if self.redis_emptied():
-            reconcile_now = True
+        emptied = self.redis_emptied()
+        if emptied:
             self._suspects.clear()
-            emptied = True
-        else:
-            emptied = False
         reports = []
         for sweep_id in plan.active_sweeps(self.store):
-            if reconcile_now:
+            if reconcile_now or emptied:
                 # right after Redis lost everything there is nothing in flight to wait for
                 suspects = None if emptied else self._suspects.setdefault(sweep_id, set())
                 reconcile(sweep_id, store=self.store, client=self.client, suspects=suspects)

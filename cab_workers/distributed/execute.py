@@ -162,9 +162,8 @@ def _unqueue_raw(host: WorkerHost, sweep_id: str, cell_id: str) -> None:
 def _run_leased(cell: CellSpec, host: WorkerHost, lease: leases.Lease) -> dict[str, Any]:
     attempt = max(host.store.next_attempt(cell.cell_id), lease.after_attempt + lease.tries)
     structlog.contextvars.bind_contextvars(attempt=attempt)
-    name = host.ctx.host or socket.gethostname()
     if lease.tries > host.max_attempts:
-        result = retries.poison_result(cell, attempt, lease.tries, name)
+        result = retries.poison_result(cell, attempt, lease.tries, _host_name(host))
         stored = leases.finish(host.store, lease, result, retry_in_s=None, refund=True)
         log.warning("cell_poisoned", tries=lease.tries - 1, stored=stored)
         return _outcome("poison", cell.cell_id, attempt=attempt)
@@ -223,7 +222,8 @@ def _run_admitted(
         with run.written:
             if run.stored:
                 return
-            result = _failed(cell, attempt, host, retries.deadline_failure(budget_s), run)
+            hung = retries.unrun_result(cell, attempt, _host_name(host), retries.deadline_failure(budget_s))
+            result = retries.settle(hung, lease.tries, host.max_attempts)
             run.stored = leases.finish(
                 host.store, lease, result, retry_in_s=_retry_in(result, lease, host), retire=True
             )
@@ -256,15 +256,14 @@ def _run_admitted(
     return _outcome("stored", cell.cell_id, attempt=attempt, failure_class=result.failure.failure_class.value)
 
 
+def _host_name(host: WorkerHost) -> str:
+    return host.ctx.host or socket.gethostname()
+
+
 def _retry_in(result: CellResult, lease: leases.Lease, host: WorkerHost) -> float | None:
     if result.is_final:
         return None
     return retries.backoff_s(lease.tries, host.retry_backoff_s, host.retry_backoff_max_s)
-
-
-def _failed(cell: CellSpec, attempt: int, host: WorkerHost, failure: Any, run: _Run) -> CellResult:
-    result = retries.poison_result(cell, attempt, run.lease.tries, host.ctx.host or socket.gethostname())
-    return retries.settle(result.model_copy(update={"failure": failure}), run.lease.tries, host.max_attempts)
 
 
 def _store(host: WorkerHost, run: _Run, result: CellResult) -> bool:

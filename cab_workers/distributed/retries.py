@@ -31,14 +31,24 @@ def settle(result: CellResult, tries: int, max_attempts: int) -> CellResult:
     return result.model_copy(update={"failure": failure})
 
 
-def poison_result(cell: CellSpec, attempt: int, tries: int, host: str) -> CellResult:
-    """The final record of a cell whose every allowed try started and none stored a final result
-    (``tries`` counts the one that found this out)."""
+def unrun_result(cell: CellSpec, attempt: int, host: str, failure: Failure) -> CellResult:
+    """The record of a try that ended without a pipeline result: no axes, no spans, just why."""
     now = datetime.now(UTC)
     return CellResult(
         identity=cell.identity(attempt, host=host),
         timing=Timing(started_at=now, ended_at=now, duration_s=0.0),
-        failure=Failure(
+        failure=failure,
+    )
+
+
+def poison_result(cell: CellSpec, attempt: int, tries: int, host: str) -> CellResult:
+    """The final record of a cell whose every allowed try started and none stored a final result
+    (``tries`` counts the one that found this out)."""
+    return unrun_result(
+        cell,
+        attempt,
+        host,
+        Failure(
             failure_class=FailureClass.infra,
             retryable=False,
             reason=f"poison: {tries - 1} tries started and none stored a final result; not retried",

@@ -53,10 +53,6 @@ class CellWatch:
     _done: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    @property
-    def stopped(self) -> bool:
-        return self.reason is not None
-
     def __enter__(self) -> CellWatch:
         self._thread = threading.Thread(target=self._run, name=f"watch-{self.lease.cell_id}", daemon=True)
         self._thread.start()
