@@ -52,10 +52,10 @@ from cab_core import logging as cab_logging  # noqa: E402
 from cab_core.schema import CellResult, CellSpec, TaskSpec, make_cell_id  # noqa: E402
 from cab_core.settings import Settings  # noqa: E402
 from cab_scheduler.catalog import TaskCatalog, materialise  # noqa: E402
-from cab_workers.local import AGENT_NETWORK, LocalHost  # noqa: E402
-from cab_workers.pipeline import run_cell  # noqa: E402
-from cab_workers.sandbox import LABEL_ROLE, ContainerRun, ContainerSpec, Sandbox, _parse_ts  # noqa: E402
-from cab_workers.scorer import run_tests  # noqa: E402
+from cab_workers.cell.hidden_tests import run_tests  # noqa: E402
+from cab_workers.cell.pipeline import run_cell  # noqa: E402
+from cab_workers.composition import AGENT_NETWORK, LocalHost  # noqa: E402
+from cab_workers.host.sandbox import LABEL_ROLE, ContainerRun, ContainerSpec, Sandbox, _parse_ts  # noqa: E402
 
 TUI = "reference"
 MODEL = "scripted/noop"

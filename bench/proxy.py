@@ -50,7 +50,7 @@ import aiohttp  # noqa: E402
 import uvloop  # noqa: E402
 
 KEY = "sk-bench-real-key"
-TASKS = REPO / "tests" / "cab_workers" / "endpoint" / "fixtures" / "tasks"
+TASKS = REPO / "tests" / "cab_endpoint" / "fixtures" / "tasks"
 
 
 STREAM_MODEL = "scripted/drip-500"
@@ -78,7 +78,7 @@ def _settle_heap() -> None:
 
 def _endpoint(out: Any, stop: Any) -> None:
     _quiet()
-    from cab_workers.endpoint import ScriptedEndpoint
+    from cab_endpoint import ScriptedEndpoint
 
     with ScriptedEndpoint(TASKS, api_key=KEY) as ep:
         _settle_heap()

@@ -38,8 +38,8 @@ from cab_core.schema import CellResult, CellSpec, Timeouts, make_cell_id  # noqa
 from cab_core.settings import Settings  # noqa: E402
 from cab_scheduler.catalog import TaskCatalog  # noqa: E402
 from cab_workers.adapters import ADAPTERS  # noqa: E402
-from cab_workers.local import LocalHost  # noqa: E402
-from cab_workers.pipeline import run_cell  # noqa: E402
+from cab_workers.cell.pipeline import run_cell  # noqa: E402
+from cab_workers.composition import LocalHost  # noqa: E402
 
 
 def measure(result: CellResult) -> dict[str, Any]:

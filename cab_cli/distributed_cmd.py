@@ -103,7 +103,7 @@ def worker(
     """Run a worker that pulls cells matching its tags; GPUs are detected and tagged automatically."""
     from cab_workers.distributed.worker import WorkerOptions, run_worker
     from cab_workers.distributed.worker import drain as do_drain
-    from cab_workers.gpus import detect_gpus, gpu_tags
+    from cab_workers.host.gpus import detect_gpus, gpu_tags
 
     settings = settings_from_env()
     if drain:

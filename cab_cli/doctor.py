@@ -18,7 +18,7 @@ class Check:
 
 def _docker() -> tuple[Check, object | None]:
     try:
-        from cab_workers.sandbox import Sandbox
+        from cab_workers.host.sandbox import Sandbox
 
         sandbox = Sandbox()
         if sandbox.ping():
@@ -35,7 +35,7 @@ def _images(settings: Settings, sandbox: object | None) -> Check:
     fix = "cab images build   (add --ca-bundle PATH behind a TLS proxy)"
     if sandbox is None:
         return Check("images", False, "skipped: no docker engine", fix)
-    from cab_workers.images import BUILD_ORDER, ImageBuilder
+    from cab_workers.host.images import BUILD_ORDER, ImageBuilder
 
     try:
         builder = ImageBuilder(sandbox, settings.images_dir, prefix=settings.image_prefix)  # type: ignore[arg-type]
@@ -77,7 +77,7 @@ def _store(settings: Settings) -> Check:
 
 
 def _egress(settings: Settings) -> Check:
-    from cab_workers import egress
+    from cab_workers.host import egress
 
     if not settings.egress_lock:
         return Check(

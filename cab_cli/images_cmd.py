@@ -35,8 +35,8 @@ def build(
     ] = None,
 ) -> None:
     """Build missing images (content-addressed tags: unchanged images are not rebuilt)."""
-    from cab_workers.images import ImageBuilder
-    from cab_workers.sandbox import Sandbox
+    from cab_workers.host.images import ImageBuilder
+    from cab_workers.host.sandbox import Sandbox
 
     settings = settings_from_env()
     try:
@@ -71,8 +71,8 @@ def build(
 def list_() -> None:
     """Show every image cab builds, its content tag, whether it is built and whether a bare
     `cab images build` builds it (the others are built by name, e.g. `cab images build worker`)."""
-    from cab_workers.images import ImageBuilder, describe
-    from cab_workers.sandbox import Sandbox
+    from cab_workers.host.images import ImageBuilder, describe
+    from cab_workers.host.sandbox import Sandbox
 
     settings = settings_from_env()
     try:

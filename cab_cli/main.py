@@ -48,7 +48,7 @@ def run(
     """Run a sweep on this host; rerunning resumes (final cells skipped, infra failures retried)."""
     from cab_scheduler.sweep import expand, load_sweep
     from cab_workers.adapters import ADAPTERS
-    from cab_workers.local import LocalHost, plan, run_planned
+    from cab_workers.composition import LocalHost, plan, run_planned
 
     settings = settings_from_env()
     skipped: list[str] = []
@@ -185,7 +185,7 @@ def reap(
     all_: Annotated[bool, typer.Option("--all", help="Remove every cab container on this host.")] = False,
 ) -> None:
     """Remove cab containers whose owning process is gone (orphans)."""
-    from cab_workers.sandbox import Sandbox
+    from cab_workers.host.sandbox import Sandbox
 
     try:
         removed = Sandbox().reap(only_dead_owners=not all_)
@@ -202,7 +202,7 @@ def endpoint(
     """Serve the scripted OpenAI-compatible endpoint (oracle, noop, sloppy, refuser, hang) until Ctrl-C."""
     import uvicorn
 
-    from cab_workers.endpoint import create_app
+    from cab_endpoint import create_app
 
     uvicorn.run(create_app(settings_from_env().tasks_dir), host=host, port=port, log_level="warning")
 

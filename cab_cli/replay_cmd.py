@@ -57,10 +57,10 @@ def replay(
 def _replay_cell(settings: Settings, store: ResultStore, cell_id: str, attempt: int | None) -> bool:
     from cab_scheduler.catalog import TaskCatalog
     from cab_workers.adapters import ADAPTERS
-    from cab_workers.local import LocalHost
-    from cab_workers.pipeline import run_cell
+    from cab_workers.cell.pipeline import run_cell
+    from cab_workers.cell.replay_plan import compare, plan_replay
+    from cab_workers.composition import LocalHost
     from cab_workers.proxy import ReplayBook
-    from cab_workers.replay import compare, plan_replay
 
     plan = plan_replay(store, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS), cell_id, attempt)
     if plan.prompt_changed:
@@ -96,9 +96,9 @@ def _replay_cell(settings: Settings, store: ResultStore, cell_id: str, attempt: 
 def _replay_sweep(settings: Settings, store: ResultStore, sweep_id: str, slots: int) -> bool:
     from cab_scheduler.catalog import TaskCatalog
     from cab_workers.adapters import ADAPTERS
-    from cab_workers.local import LocalHost, SweepPlan, run_planned
+    from cab_workers.cell.replay_plan import compare, plan_sweep_replay
+    from cab_workers.composition import LocalHost, SweepPlan, run_planned
     from cab_workers.proxy import ReplayBook
-    from cab_workers.replay import compare, plan_sweep_replay
 
     plans, cannot = plan_sweep_replay(store, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS), sweep_id)
     console.print(

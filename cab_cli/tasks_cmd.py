@@ -46,11 +46,11 @@ def validate(
 ) -> None:
     """Prove each task: hidden tests fail on the work dir, pass with the reference, diff == expected,
     and no entry of the exploit ledger forges a pass."""
+    from cab_endpoint.ledger import LEDGER
     from cab_scheduler.catalog import TaskCatalog
-    from cab_workers.endpoint.ledger import LEDGER
-    from cab_workers.images import ImageBuilder
-    from cab_workers.sandbox import Sandbox
-    from cab_workers.taskcheck import check_task
+    from cab_workers.cell.taskcheck import check_task
+    from cab_workers.host.images import ImageBuilder
+    from cab_workers.host.sandbox import Sandbox
 
     unknown = sorted(set(exploit or []) - {e.name for e in LEDGER})
     if unknown:
@@ -107,7 +107,7 @@ def validate(
 @tasks_app.command("ledger")
 def ledger_() -> None:
     """The exploit ledger: each entry, the runners it applies to, and what its pass of 0 proves."""
-    from cab_workers.endpoint.ledger import LEDGER
+    from cab_endpoint.ledger import LEDGER
 
     table = Table("entry (model scripted/forge-<entry>)", "runners", "a pass of 0 proves")
     for e in LEDGER:

@@ -12,7 +12,7 @@
     └── ScorerError               grading itself failed (scorer container died, test command timed out)
 
 Foreign exceptions (docker, sqlalchemy, httpx) are translated where they are caught: in
-``cab_workers.sandbox`` and ``cab_core.store``.
+``cab_workers.host.sandbox`` and ``cab_core.store``.
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ def cab_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def sandbox():  # noqa: ANN201 - cab_workers.sandbox.Sandbox
+def sandbox():  # noqa: ANN201 - cab_workers.host.sandbox.Sandbox
     from cab_core.errors import CabError
-    from cab_workers.sandbox import Sandbox
+    from cab_workers.host.sandbox import Sandbox
 
     try:
         sb = Sandbox()
@@ -57,7 +57,7 @@ def sandbox():  # noqa: ANN201 - cab_workers.sandbox.Sandbox
 @pytest.fixture(scope="session")
 def images(sandbox) -> dict[str, str]:  # noqa: ANN001
     """cab's images, built if missing (content-addressed, so normally a no-op)."""
-    from cab_workers.images import ImageBuilder
+    from cab_workers.host.images import ImageBuilder
 
     ca = os.environ.get("CAB_CA_BUNDLE") or "/etc/ssl/certs/ca-certificates.crt"
     builder = ImageBuilder(sandbox, REPO / "images", ca_bundle=Path(ca) if Path(ca).is_file() else None)
@@ -68,7 +68,7 @@ def images(sandbox) -> dict[str, str]:  # noqa: ANN001
 def no_leftover_containers(sandbox) -> Iterator[None]:  # noqa: ANN001
     """Asserts the test left no cab container of this process behind."""
     yield
-    from cab_workers.sandbox import LABEL_OWNER_PID
+    from cab_workers.host.sandbox import LABEL_OWNER_PID
 
     mine = [
         c.name

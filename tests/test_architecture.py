@@ -1,4 +1,5 @@
-"""Dependencies point one way: the scheduler and the core never reach into worker or Docker code."""
+"""Dependencies point one way: core <- endpoint, scheduler <- workers <- cli; only the sandbox and the
+image builder talk to Docker."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "cab_core": ("cab_workers", "cab_scheduler", "cab_cli", "docker"),
-    "cab_scheduler": ("cab_workers", "cab_cli", "docker"),
+    "cab_core": ("cab_endpoint", "cab_workers", "cab_scheduler", "cab_cli", "docker"),
+    "cab_endpoint": ("cab_workers", "cab_scheduler", "cab_cli", "docker"),
+    "cab_scheduler": ("cab_endpoint", "cab_workers", "cab_cli", "docker"),
+    "cab_workers": ("cab_cli",),
 }
-DOCKER_USERS = {"cab_workers/sandbox.py", "cab_workers/images.py"}
+DOCKER_USERS = {"cab_workers/host/sandbox.py", "cab_workers/host/images.py"}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -39,7 +42,7 @@ def test_package_does_not_import_downstream(package: str) -> None:
 
 def test_only_the_sandbox_modules_import_docker() -> None:
     offenders = []
-    for pkg in ("cab_core", "cab_scheduler", "cab_workers", "cab_cli"):
+    for pkg in ("cab_core", "cab_endpoint", "cab_scheduler", "cab_workers", "cab_cli"):
         for path in sorted((REPO / pkg).rglob("*.py")):
             rel = path.relative_to(REPO).as_posix()
             if rel not in DOCKER_USERS and any(m.split(".")[0] == "docker" for m in imported_modules(path)):

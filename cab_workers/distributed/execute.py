@@ -36,9 +36,9 @@ from cab_core.schema import CellResult, CellSpec, FailureClass
 from cab_core.semaphore import RedisSemaphore
 from cab_core.store import ResultStore, leases
 from cab_core.store import planned as plan
+from cab_workers.cell.pipeline import HostContext, run_cell
 from cab_workers.distributed import retries
 from cab_workers.distributed.watch import CellWatch, StopReason
-from cab_workers.pipeline import HostContext, run_cell
 
 log = structlog.get_logger(__name__)
 

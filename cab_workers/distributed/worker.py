@@ -33,10 +33,10 @@ from cab_core.store import ResultStore, leases
 from cab_core.store.checkpoints import StoreCheckpoints
 from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
 from cab_scheduler.dispatch import Dispatcher
+from cab_workers.composition import LocalHost
 from cab_workers.distributed.execute import WorkerHost, execute_cell
-from cab_workers.gpus import GpuSlots, detect_gpus
-from cab_workers.local import LocalHost
-from cab_workers.sandbox import LABEL_WORKER, Sandbox
+from cab_workers.host.gpus import GpuSlots, detect_gpus
+from cab_workers.host.sandbox import LABEL_WORKER, Sandbox
 
 log = structlog.get_logger(__name__)
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from cab_core.errors import TaskError
 from cab_core.paths import TaskPaths
 from cab_core.schema import TaskSpec
+from cab_workers.cell.hidden_tests import REPORT_DIR, run_tests
 from cab_workers.grading import runners
 from cab_workers.grading.harness import HarnessReport, build_graded_tree
 from cab_workers.grading.tree import Entry, read_tree
-from cab_workers.sandbox import ContainerRun, Sandbox
-from cab_workers.scorer import REPORT_DIR, run_tests
+from cab_workers.host.sandbox import ContainerRun, Sandbox
 from cab_workers.scoring.evidence import DeclaredTest, declared_tests
 from cab_workers.scoring.reports import RunnerReport
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cab_core.paths import CONTAINER_WORK
-from cab_workers.scorer import REPORT_DIR, SUPPORT_DIR
+from cab_workers.cell.hidden_tests import REPORT_DIR, SUPPORT_DIR
 from cab_workers.scoring.evidence import go_package, is_test_file
 from cab_workers.scoring.reports import (
     MAX_REPORT_BYTES,

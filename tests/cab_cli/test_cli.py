@@ -228,7 +228,7 @@ def test_every_shipped_task_validates(images, tmp_path: Path) -> None:  # noqa: 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all 8 tasks valid" in done.stdout
     assert "exploit ledger" in done.stdout and "PASSES" not in done.stdout
-    from cab_workers.endpoint.ledger import LEDGER
+    from cab_endpoint.ledger import LEDGER
 
     shown = [e.name for e in LEDGER if e.name in done.stdout]
     assert len(shown) == len(LEDGER) - 1  # script-override has no target among the shipped tasks
@@ -250,7 +250,7 @@ def test_validate_refuses_an_unknown_ledger_entry_in_one_line(tmp_path: Path) ->
 
 
 def test_ledger_lists_every_entry(tmp_path: Path) -> None:
-    from cab_workers.endpoint.ledger import LEDGER
+    from cab_endpoint.ledger import LEDGER
 
     done = cab("tasks", "ledger", home=tmp_path / "home")
     assert done.returncode == 0, done.stderr
@@ -301,7 +301,7 @@ def test_ctrl_c_stops_running_cells_leaves_no_container_and_stores_infra(
     import signal
     import time
 
-    from cab_workers.sandbox import LABEL_OWNER_PID
+    from cab_workers.host.sandbox import LABEL_OWNER_PID
 
     sweep = tmp_path / "hang.yaml"
     sweep.write_text(

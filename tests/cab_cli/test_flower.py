@@ -27,8 +27,8 @@ import pytest
 
 from cab_cli.flower_cmd import AUTH_ENV, BasicAuth, flower_argv, parse_basic_auth
 from cab_core.errors import CabError
+from cab_endpoint import ScriptedEndpoint
 from cab_scheduler.celery_app import TASK_RUN_CELL
-from cab_workers.endpoint import ScriptedEndpoint
 from tests.conftest import free_port, fresh_database, require
 
 REPO = Path(__file__).resolve().parents[2]
@@ -258,7 +258,7 @@ def cluster(
         finally:
             flower_rc = stop(flower, timeout_s=30)
             worker_rc, drained = drain(worker, env)
-            from cab_workers.sandbox import LABEL_WORKER
+            from cab_workers.host.sandbox import LABEL_WORKER
 
             left = sandbox.client.containers.list(
                 all=True, filters={"label": [f"{LABEL_WORKER}={worker_name}"]}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cab_core.settings import Settings
-from cab_workers.local import LocalHost
+from cab_workers.composition import LocalHost
 
 REPO = Path(__file__).resolve().parents[2]
 

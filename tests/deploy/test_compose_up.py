@@ -36,7 +36,7 @@ AUTH = ("admin", "compose-test-password")
 TASK = "polyglot/python-semver-sort"
 
 
-def _standin(sandbox, base_tag: str, name: str) -> str:  # noqa: ANN001 - cab_workers.sandbox.Sandbox
+def _standin(sandbox, base_tag: str, name: str) -> str:  # noqa: ANN001 - cab_workers.host.sandbox.Sandbox
     """``cab-test/<name>:<hash>`` built from tests/deploy/images/<name> on ``base_tag`` if missing."""
     folder = STANDINS / name
     h = hashlib.sha256(base_tag.encode())
@@ -53,7 +53,7 @@ def _standin(sandbox, base_tag: str, name: str) -> str:  # noqa: ANN001 - cab_wo
 @pytest.fixture(scope="module")
 def stack_images(sandbox, images) -> dict[str, str]:  # noqa: ANN001
     """Content tags of the worker image and both stand-ins (a rerun builds nothing)."""
-    from cab_workers.images import ImageBuilder
+    from cab_workers.host.images import ImageBuilder
 
     ca = os.environ.get("CAB_CA_BUNDLE") or "/etc/ssl/certs/ca-certificates.crt"
     builder = ImageBuilder(

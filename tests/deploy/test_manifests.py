@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from cab_scheduler.celery_app import DEFAULT_VISIBILITY_TIMEOUT_S
-from cab_workers.images import ImageBuilder
+from cab_workers.host.images import ImageBuilder
 from tests.deploy.files import (
     COMPOSE,
     DEPLOY,

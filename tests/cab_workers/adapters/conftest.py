@@ -16,11 +16,11 @@ import pytest
 import yaml
 
 from cab_core.schema import CellSpec, TaskSpec, make_cell_id
-from cab_workers.endpoint import ScriptedEndpoint
+from cab_endpoint import ScriptedEndpoint
 
 REPO = Path(__file__).resolve().parents[3]
 AGENT = REPO / "images" / "reference" / "agent.py"
-FIXTURE_TASKS = REPO / "tests" / "cab_workers" / "endpoint" / "fixtures" / "tasks"
+FIXTURE_TASKS = REPO / "tests" / "cab_endpoint" / "fixtures" / "tasks"
 GREET = FIXTURE_TASKS / "demo" / "greet"
 HOST_PYTHON = shutil.which("python3", path="/usr/bin:/bin") or "python3"
 """The system interpreter, not the venv: proves the agent needs nothing beyond the standard library."""

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cab_endpoint import ScriptedEndpoint
+from cab_endpoint.behaviours import NOOP_TEXT, ORACLE_DONE_TEXT, REFUSER_DONE_TEXT
+from cab_endpoint.scripts import REFUSAL_TEXT
 from cab_workers.adapters.reference import ReferenceAdapter
-from cab_workers.endpoint import ScriptedEndpoint
-from cab_workers.endpoint.behaviours import NOOP_TEXT, ORACLE_DONE_TEXT, REFUSER_DONE_TEXT
-from cab_workers.endpoint.scripts import REFUSAL_TEXT
 
 pytestmark = pytest.mark.unit
 

@@ -17,9 +17,9 @@ import pytest
 from cab_core.schema import CellResult, CellSpec, FailureClass, Timeouts, TokenSource, make_cell_id
 from cab_scheduler.catalog import TaskCatalog
 from cab_workers.adapters import ADAPTERS
-from cab_workers.images import ImageBuilder
-from cab_workers.local import LocalHost
-from cab_workers.pipeline import HostContext, ModelSession, run_cell
+from cab_workers.cell.pipeline import HostContext, ModelSession, run_cell
+from cab_workers.composition import LocalHost
+from cab_workers.host.images import ImageBuilder
 from cab_workers.scoring.diff import path_matches
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cab_core.schema import FailureClass
+from cab_core.schema import CellResult, FailureClass
 from cab_core.store.tables import cells
 from tests.cab_workers.distributed.conftest import Cluster, agent_containers, wait_for
 
@@ -53,23 +53,31 @@ def test_cells_run_only_on_hosts_whose_tags_match(cluster_factory, tmp_path: Pat
     status = c.cab("status", "tags")
     assert status.returncode == 0 and "2/2" in status.stdout
 
-    # retry: an infra failure injected as the latest attempt is rerun once, as the next attempt
+    # retry: an infra failure that gave up (not retryable, so the automatic retries leave it alone)
+    # injected as the latest attempt is rerun by `cab retry`, once, as the next attempt
     victim = by_task[PY]
     infra = victim.model_copy(
         update={
             "identity": victim.identity.model_copy(update={"attempt": victim.identity.attempt + 1}),
             "failure": victim.failure.model_copy(
-                update={"failure_class": FailureClass.infra, "reason": "test"}
+                update={"failure_class": FailureClass.infra, "reason": "test", "retryable": False}
             ),
         }
     )
+    assert infra.is_final
     c.store.upsert_result(infra)
     retried = c.cab("retry", "tags", "--failed", "infra")
     assert retried.returncode == 0 and "retrying 1 infra" in retried.stdout, retried.stderr
-    again = wait_for(
-        lambda: (r := c.store.get(victim.identity.cell_id)) and r.is_final and r, 120, "the retry"
-    )
-    assert again.identity.attempt > infra.identity.attempt  # type: ignore[union-attr]
+
+    def rerun() -> CellResult | None:
+        latest = c.store.get(victim.identity.cell_id)
+        # the injected record is final itself: only a later attempt is the retry's
+        return latest if latest and latest.identity.attempt > infra.identity.attempt else None
+
+    again = wait_for(rerun, 120, "the retry")
+    assert isinstance(again, CellResult) and again.is_final
+    assert again.identity.attempt == infra.identity.attempt + 1
+    assert again.failure.failure_class == FailureClass.none
 
 
 def test_kill_9_mid_cell_completes_elsewhere_once_and_leaves_no_orphan(

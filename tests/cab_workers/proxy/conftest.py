@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cab_workers.endpoint import ScriptedEndpoint
+from cab_endpoint import ScriptedEndpoint
 from cab_workers.proxy import ModelProxy
 
-FIXTURE_TASKS = Path(__file__).parent.parent / "endpoint" / "fixtures" / "tasks"
+FIXTURE_TASKS = Path(__file__).parents[2] / "cab_endpoint" / "fixtures" / "tasks"
 REAL_KEY = "sk-real-endpoint-key-0123456789abcdef"
 RESPONSES_USAGE = {
     "input_tokens": 11,

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from structlog.testing import capture_logs
 
 from cab_core.schema import TokenSource
-from cab_workers.endpoint import ScriptedEndpoint
+from cab_endpoint import ScriptedEndpoint
 from cab_workers.proxy import CellGrant, ModelProxy, ReplayBook, Upstream
 
 from .conftest import REAL_KEY, RESPONSES_USAGE, EchoUpstream, serve  # noqa: F401

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 import cab_workers.proxy as proxy_pkg
-from cab_workers.endpoint.behaviours import fault_of
+from cab_endpoint.behaviours import fault_of
 from cab_workers.proxy import wire
 from cab_workers.proxy.backoff import backoff_s, retry_after_s, retryable
 from cab_workers.proxy.usage import Tally, token_fields

@@ -1,0 +1,1 @@
+"""The worker host: containers, images, the egress lock, watchdogs, GPUs."""
