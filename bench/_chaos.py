@@ -209,7 +209,7 @@ def run_trial(
     database = f"chaos_{label}_{uuid.uuid4().hex[:6]}"
     store_url = pg.create_database(database)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAB_")}
-    env |= {"CAB_BROKER_URL": redis.url, "CAB_REDIS_URL": redis.url, "CAB_STORE_URL": store_url}
+    env |= {"CAB_BROKER_URL": redis.url, "CAB_STORE_URL": store_url}
     env |= {"COLUMNS": "200", **cfg.timings.env()}
     fleet = Fleet(log_dir, env)
     watch: AgentWatch | None = None

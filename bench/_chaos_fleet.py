@@ -94,9 +94,10 @@ class Fleet:
 
     def wait_ready(self, names: list[str], broker_url: str, timeout_s: float = 120) -> None:
         """Until every named worker answers a Celery ping (a dead one fails at once, with its log)."""
+        from cab_core.settings import BrokerSettings
         from cab_scheduler.celery_app import make_celery
 
-        app = make_celery(broker_url)
+        app = make_celery(BrokerSettings(url=broker_url))
         try:
             deadline = time.monotonic() + timeout_s
             waiting = set(names)

@@ -38,6 +38,7 @@ from celery import signals  # noqa: E402
 import cab_workers.distributed.execute as execute_mod  # noqa: E402
 import cab_workers.distributed.worker as worker_mod  # noqa: E402
 from cab_core.schema import CellResult, CellSpec, Failure, Timing  # noqa: E402
+from cab_core.settings import BrokerSettings, WorkerSettings  # noqa: E402
 from cab_core.store import ResultStore  # noqa: E402
 from cab_scheduler.celery_app import make_celery, queue_for  # noqa: E402
 
@@ -108,11 +109,18 @@ def main() -> int:
     execute_mod.run_cell = sim_run_cell  # the one substitution: no containers
     worker_mod.execute_cell = timed_execute  # timing wrapper around the real function
 
-    app = make_celery(args.broker)
+    app = make_celery(BrokerSettings(url=args.broker))
     store = ResultStore(args.store)
     client = redis.Redis.from_url(args.broker, socket_timeout=30, socket_connect_timeout=5)
     ctx = SimpleNamespace(host=args.name, sandbox=SimpleNamespace(stop_cell=lambda *_: None))
-    host_ref = {"host": execute_mod.WorkerHost(ctx=ctx, store=store, redis=client, worker=args.name)}  # type: ignore[arg-type]
+    host = execute_mod.WorkerHost(
+        ctx=ctx,  # type: ignore[arg-type]  # a stand-in HostContext: run_cell is simulated
+        store=store,
+        redis=client,
+        worker=args.name,
+        settings=WorkerSettings(),  # the defaults, as `cab worker` has them without CAB_* overrides
+    )
+    host_ref = {"host": host}
     worker_mod.register_tasks(app, host_ref)
 
     @signals.worker_ready.connect(weak=False)

@@ -55,7 +55,8 @@ from cab_scheduler.catalog import TaskCatalog, materialise  # noqa: E402
 from cab_workers.cell.hidden_tests import run_tests  # noqa: E402
 from cab_workers.cell.pipeline import run_cell  # noqa: E402
 from cab_workers.composition import AGENT_NETWORK, LocalHost  # noqa: E402
-from cab_workers.host.sandbox import LABEL_ROLE, ContainerRun, ContainerSpec, Sandbox, _parse_ts  # noqa: E402
+from cab_workers.host.containers import parse_docker_time as _parse_ts  # noqa: E402
+from cab_workers.host.sandbox import LABEL_ROLE, ContainerRun, ContainerSpec, Sandbox  # noqa: E402
 
 TUI = "reference"
 MODEL = "scripted/noop"
@@ -164,7 +165,6 @@ def run_cab_cell(
         model=MODEL,
         task=task,
         run=i + 1,
-        endpoint="scripted",
     )
     sandbox.take()
     t0 = time.perf_counter()

@@ -60,12 +60,13 @@ from rich.table import Table  # noqa: E402
 
 import cab_scheduler.submit as submit_mod  # noqa: E402
 from cab_core.schema import CellResult, SweepSpec  # noqa: E402
-from cab_core.settings import Settings  # noqa: E402
+from cab_core.settings import BrokerSettings, DispatcherSettings, Settings  # noqa: E402
 from cab_core.store import ResultStore  # noqa: E402
 from cab_core.store import planned as plan  # noqa: E402
 from cab_scheduler.catalog import TaskCatalog  # noqa: E402
 from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for  # noqa: E402
-from cab_scheduler.dispatch import Dispatcher, cell_message, dispatch_once  # noqa: E402
+from cab_scheduler.dispatch import Dispatcher  # noqa: E402
+from cab_scheduler.fanout import cell_message, dispatch_once  # noqa: E402
 from cab_scheduler.sweep import expand  # noqa: E402
 from cab_workers.adapters import ADAPTERS  # noqa: E402
 
@@ -133,7 +134,7 @@ def clear_queue(client: redis.Redis, sweep_id: str) -> None:
 
 def fanout(n: int, redis_url: str, store: ResultStore, catalog: TaskCatalog) -> dict[str, Any]:
     client = redis.Redis.from_url(redis_url)
-    app = make_celery(redis_url)
+    app = make_celery(BrokerSettings(url=redis_url))
     queue = queue_for("cpu")
     out: dict[str, Any] = {"n": n}
     sweep_id = f"bench-fanout-{n}"
@@ -155,7 +156,9 @@ def fanout(n: int, redis_url: str, store: ResultStore, catalog: TaskCatalog) -> 
     ):
         t0 = time.perf_counter()
         for rounds in range(1, n // 2000 + 10):  # noqa: B007 - bounded; read after the loop
-            report = dispatch_once(sweep_id, store=store, app=app, client=client, max_queued=n)
+            report = dispatch_once(
+                sweep_id, store=store, app=app, client=client, settings=DispatcherSettings(max_queued=n)
+            )
             if report.pending == 0:
                 break
         out["dispatch_s"] = time.perf_counter() - t0
@@ -178,7 +181,7 @@ def fanout(n: int, redis_url: str, store: ResultStore, catalog: TaskCatalog) -> 
     # (c) the deployed Dispatcher loop over the same plan, reset to pending.
     plan.reset(store, [c.cell_id for c in cells])
     stop = threading.Event()
-    dispatcher = Dispatcher(store=store, app=app, client=client, max_queued=n)
+    dispatcher = Dispatcher(store=store, app=app, client=client, settings=DispatcherSettings(max_queued=n))
     thread = threading.Thread(target=dispatcher.run, args=(stop,), daemon=True)
     t0 = time.perf_counter()
     thread.start()
@@ -195,11 +198,16 @@ def fanout(n: int, redis_url: str, store: ResultStore, catalog: TaskCatalog) -> 
 
     # (e) what-if: the same dispatch_once without Celery's per-message task-sent event.
     plan.reset(store, [c.cell_id for c in cells])
-    quiet = make_celery(redis_url)
+    quiet = make_celery(BrokerSettings(url=redis_url))
     quiet.conf.task_send_sent_event = False
     t0 = time.perf_counter()
     for _ in range(n // 2000 + 10):
-        if dispatch_once(sweep_id, store=store, app=quiet, client=client, max_queued=n).pending == 0:
+        if (
+            dispatch_once(
+                sweep_id, store=store, app=quiet, client=client, settings=DispatcherSettings(max_queued=n)
+            ).pending
+            == 0
+        ):
             break
     out["no_event_s"] = time.perf_counter() - t0
     out["queued_after_no_event"] = client.llen(queue)
@@ -215,7 +223,6 @@ def submit_wall(n: int, redis_url: str, store_url: str, catalog: TaskCatalog, tm
         **os.environ,
         "CAB_HOME": str(tmp / "home"),
         "CAB_BROKER_URL": redis_url,
-        "CAB_REDIS_URL": redis_url,
         "CAB_STORE_URL": store_url,
     }
     t0 = time.perf_counter()
@@ -239,6 +246,7 @@ def submit_wall(n: int, redis_url: str, store_url: str, catalog: TaskCatalog, tm
     timers = Timers()
     store = ResultStore(store_url)
     client = redis.Redis.from_url(redis_url)
+    broker = Settings().broker
     path = sweep_file(f"bench-submit-lib-{n}")
     with (
         patched(submit_mod, "load_sweep", lambda f: timers.wrap("load_sweep (YAML + validate)", f)),
@@ -254,7 +262,8 @@ def submit_wall(n: int, redis_url: str, store_url: str, catalog: TaskCatalog, tm
             store=store,
             client=client,
             broker_url=redis_url,
-            visibility_timeout_s=Settings().visibility_timeout_s,
+            visibility_timeout_s=broker.visibility_timeout_s,
+            slack_s=broker.visibility_slack_s,
         )
         out["lib_s"] = time.perf_counter() - t0
     out["lib_parts"] = timers
@@ -435,14 +444,14 @@ def latency(k: int, redis_url: str, store_url: str, catalog: TaskCatalog, tmp: P
         **os.environ,
         "CAB_HOME": str(tmp / "home"),
         "CAB_BROKER_URL": redis_url,
-        "CAB_REDIS_URL": redis_url,
         "CAB_STORE_URL": store_url,
     }
     client = redis.Redis.from_url(redis_url)
     client.flushdb()  # our own server: drop the fan-out sweeps so no dispatcher sees them
     store = ResultStore(store_url)
     store.create_schema()
-    app = make_celery(redis_url)
+    app = make_celery(BrokerSettings(url=redis_url))
+    broker = Settings().broker
     events = DockerStarts()
     worker = _start([CAB, "worker", "--tags", "cpu", "--slots", "1"], env, tmp / "worker.log")
     dispatcher: subprocess.Popen[bytes] | None = None
@@ -468,7 +477,8 @@ def latency(k: int, redis_url: str, store_url: str, catalog: TaskCatalog, tmp: P
                 store=store,
                 client=client,
                 broker_url=redis_url,
-                visibility_timeout_s=Settings().visibility_timeout_s,
+                visibility_timeout_s=broker.visibility_timeout_s,
+                slack_s=broker.visibility_slack_s,
             )
             t_ret = time.time()
             submit_s = time.perf_counter() - t_sub
@@ -482,7 +492,9 @@ def latency(k: int, redis_url: str, store_url: str, catalog: TaskCatalog, tmp: P
                     return send
 
                 with patched(app, "send_task", mark):
-                    dispatch_once(sweep_id, store=store, app=app, client=client)
+                    dispatch_once(
+                        sweep_id, store=store, app=app, client=client, settings=DispatcherSettings()
+                    )
             cell_id = next(iter(plan.planned_cells(store, done.sweep_id)))
             result = _wait_result(store, cell_id, worker)
             # the docker event may trail the stored result by a few ms in the stream

@@ -48,7 +48,7 @@ from rich.table import Table  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from cab_core.schema import CellSpec, SweepSpec, make_cell_id  # noqa: E402
-from cab_core.settings import Settings  # noqa: E402
+from cab_core.settings import BrokerSettings, DispatcherSettings, Settings  # noqa: E402
 from cab_core.store import ResultStore  # noqa: E402
 from cab_core.store import planned as plan  # noqa: E402
 from cab_core.store.tables import cells as cells_table  # noqa: E402
@@ -176,7 +176,12 @@ def run_scenario(
         cells = make_cells(sweep_id, durations_s, catalog)
         spec = SweepSpec(sweep_id=sweep_id, tuis=["reference"], models=["sim/sleep"], tasks=[TASK])
         plan.record_plan(store, spec, cells)
-        dispatcher = Dispatcher(store=store, app=make_celery(redis_url), client=client, max_queued=1000)
+        dispatcher = Dispatcher(
+            store=store,
+            app=make_celery(BrokerSettings(url=redis_url)),
+            client=client,
+            settings=DispatcherSettings(),
+        )
         thread = threading.Thread(target=dispatcher.run, args=(stop,), daemon=True)
         dispatch_t0 = time.time()
         thread.start()

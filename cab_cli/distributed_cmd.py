@@ -4,36 +4,39 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.live import Live
-from rich.table import Table
 
-from cab_cli.common import console, err_console, fail, settings_from_env, wide_console
+from cab_cli.common import (
+    BrokerOpt,
+    StoreOpt,
+    connection,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    wide_console,
+)
+from cab_cli.render import render_status_table
 from cab_core.errors import CabError, InfraError
 from cab_core.settings import Settings
 
-BrokerOpt = Annotated[
-    str | None,
-    typer.Option("--broker", envvar="CAB_BROKER_URL", help="Redis broker URL (default CAB_REDIS_URL)."),
-]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", envvar="CAB_STORE_URL", help="Result store URL (PostgreSQL in distributed mode)."
-    ),
-]
-
-
-def _conn(settings: Settings, broker: str | None, store_url: str | None):  # noqa: ANN202
+if TYPE_CHECKING:
     import redis
 
     from cab_core.store import ResultStore
 
-    url = broker or settings.redis_url
-    client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=3)
-    return url, client, ResultStore(store_url or settings.resolved_store_url)
+
+def _conn(settings: Settings) -> tuple[redis.Redis, ResultStore]:
+    """The broker's Redis client and the result store, both from ``settings`` (flags applied)."""
+    import redis
+
+    from cab_core.store import ResultStore
+
+    client = redis.Redis.from_url(settings.broker.url, socket_timeout=10, socket_connect_timeout=3)
+    return client, ResultStore(settings.resolved_store_url)
 
 
 def submit(
@@ -56,19 +59,19 @@ def submit(
     from cab_scheduler.submit import submit as do_submit
     from cab_workers.adapters import ADAPTERS
 
-    settings = settings_from_env()
+    settings = load_settings(connection(broker, store))
     try:
-        url, client, result_store = _conn(settings, broker, store)
+        client, result_store = _conn(settings)
         done = do_submit(
             sweep_file,
             catalog=TaskCatalog(settings.tasks_dir),
             known_tuis=sorted(ADAPTERS),
             store=result_store,
             client=client,
-            broker_url=url,
-            visibility_timeout_s=settings.visibility_timeout_s,
+            broker_url=settings.broker.url,
+            visibility_timeout_s=settings.broker.visibility_timeout_s,
             prices=PriceTable.load(settings.price_table),
-            slack_s=settings.visibility_slack_s,
+            slack_s=settings.broker.visibility_slack_s,
             replace=replace,
         )
     except CabError as e:
@@ -105,7 +108,7 @@ def worker(
     from cab_workers.distributed.worker import drain as do_drain
     from cab_workers.host.gpus import detect_gpus, gpu_tags
 
-    settings = settings_from_env()
+    settings = load_settings(connection(broker, store))
     if drain:
         pid = do_drain(settings.cab_home.root)
         if pid is None:
@@ -125,16 +128,6 @@ def worker(
         tags=all_tags,
         slots=slots or (len(gpus) if gpus and all_tags != ["cpu"] else 2),
         dispatcher=dispatcher,
-        broker_url=broker or settings.redis_url,
-        store_url=store or settings.resolved_store_url,
-        visibility_timeout_s=settings.visibility_timeout_s,
-        lease_ttl_s=settings.lease_ttl_s,
-        max_attempts=settings.max_attempts,
-        retry_backoff_s=settings.retry_backoff_s,
-        deadline_grace_s=settings.deadline_grace_s,
-        reap_every_s=settings.reap_every_s,
-        restore_interval_s=settings.restore_interval_s,
-        reconcile_every_s=settings.reconcile_every_s,
         name=name or "",
     )
     err_console.print(
@@ -150,7 +143,12 @@ def worker(
 def dispatcher(
     broker: BrokerOpt = None,
     store: StoreOpt = None,
-    max_queued: Annotated[int, typer.Option(help="Most cells waiting per queue.")] = 1000,
+    max_queued: Annotated[
+        int | None,
+        typer.Option(
+            help="Most cells waiting per queue (default: CAB_MAX_QUEUED, 1000).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Run only the dispatch loop (fan-out with admission control, and the reconciler)."""
     import signal
@@ -159,79 +157,15 @@ def dispatcher(
     from cab_scheduler.celery_app import make_celery
     from cab_scheduler.dispatch import Dispatcher
 
-    settings = settings_from_env()
-    url, client, result_store = _conn(settings, broker, store)
+    settings = load_settings({**connection(broker, store), "dispatcher.max_queued": max_queued})
+    client, result_store = _conn(settings)
     result_store.create_schema()
-    app = make_celery(
-        url,
-        visibility_timeout_s=settings.visibility_timeout_s,
-        restore_interval_s=settings.restore_interval_s,
-    )
+    app = make_celery(settings.broker)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     err_console.print("dispatcher running; Ctrl-C to stop")
-    Dispatcher(
-        store=result_store,
-        app=app,
-        client=client,
-        max_queued=max_queued,
-        reconcile_every_s=settings.reconcile_every_s,
-    ).run(stop)
-
-
-def _status_table(status) -> Table:  # noqa: ANN001 - cab_scheduler.status.SweepStatus
-    from rich.progress_bar import ProgressBar
-
-    table = Table(
-        "TUI",
-        "model",
-        "progress",
-        "done",
-        "passed",
-        "running",
-        "queued",
-        "failed (class)",
-        title=f"{status.sweep_id}" + (" [red](cancelled)[/]" if status.cancelled else ""),
-    )
-    for g in [*status.groups, status.total]:
-        failed = ", ".join(f"{k} {v}" for k, v in sorted(g.failed.items())) or "-"
-        if g.retrying:
-            failed += f"  (+{g.retrying} infra, retrying)"
-        if g.cancelled:
-            failed += f"  ({g.cancelled} cancelled)"
-        table.add_row(
-            g.tui,
-            g.model,
-            ProgressBar(total=max(g.planned, 1), completed=g.done, width=30),
-            f"{g.done}/{g.planned}",
-            str(g.passed),
-            str(g.running),
-            str(g.queued),
-            failed,
-            end_section=g is status.groups[-1],
-        )
-    table.caption = _caption(status)
-    return table
-
-
-def _caption(status) -> str:  # noqa: ANN001 - cab_scheduler.status.SweepStatus
-    lines = []
-    if status.budget_spent:
-        lines.append(f"[yellow]stopped: {status.budget_spent}; queued cells will not start[/]")
-    elif status.stalled_s is not None:
-        lines.append(f"[red]stalled: nothing moved for {status.stalled_s:,.0f} s[/]")
-        lines += [f"[red]  - {why}[/]" for why in status.why]
-    elif status.finished:
-        lines.append("finished")
-    else:
-        eta = "-" if status.eta_s is None else f"{status.eta_s:,.0f} s"
-        lines.append(f"ETA {eta}")
-    if status.next_retry_s is not None and not status.finished:
-        lines.append(f"next automatic retry in {status.next_retry_s:,.0f} s")
-    for tries, n in sorted(status.gave_up.items()):
-        lines.append(f"{n} cell{'s' if n != 1 else ''} ended as infra failures after {tries} tries")
-    return "\n".join(lines)
+    Dispatcher(store=result_store, app=app, client=client, settings=settings.dispatcher).run(stop)
 
 
 def status(
@@ -243,26 +177,28 @@ def status(
 ) -> None:
     """Live progress: done / running / queued / failed by class, per TUI and model, with an ETA, or
     why the sweep is stalled."""
-    from cab_scheduler.status import sweep_status
+    from cab_scheduler.status import SweepStatus, sweep_status
 
-    settings = settings_from_env()
+    settings = load_settings(connection(broker, store))
     try:
-        _, client, result_store = _conn(settings, broker, store)
+        client, result_store = _conn(settings)
 
-        def read():  # noqa: ANN202
-            return sweep_status(result_store, client, sweep_id, stall_after_s=settings.stall_after_s)
+        def read() -> SweepStatus | None:
+            return sweep_status(
+                result_store, client, sweep_id, stall_after_s=settings.dispatcher.stall_after_s
+            )
 
         current = read()
         if current is None:
             fail(CabError(f"no submitted sweep {sweep_id!r}; submit one with `cab submit SWEEP.yaml`"))
         if not watch:
-            wide_console().print(_status_table(current))
+            wide_console().print(render_status_table(current))
             return
-        with Live(_status_table(current), console=wide_console(), refresh_per_second=2) as live:
+        with Live(render_status_table(current), console=wide_console(), refresh_per_second=2) as live:
             while not current.finished:
                 time.sleep(interval_s)
                 current = read() or current
-                live.update(_status_table(current))
+                live.update(render_status_table(current))
     except CabError as e:
         fail(e)
     except Exception as e:  # redis errors: one line
@@ -277,9 +213,9 @@ def cancel(
     """Stop a sweep: nothing more is dispatched, queued cells are dropped, running ones are killed."""
     from cab_core.store import planned as plan
 
-    settings = settings_from_env()
+    settings = load_settings(connection(broker, store))
     try:
-        _, client, result_store = _conn(settings, broker, store)
+        client, result_store = _conn(settings)
         if plan.sweep_state(result_store, sweep_id) is None:
             fail(CabError(f"no submitted sweep {sweep_id!r}"))
         n = plan.cancel(result_store, sweep_id)
@@ -289,7 +225,7 @@ def cancel(
     console.print(f"cancelled {sweep_id}: {n} open cells; running ones stop at their next lease renewal")
 
 
-def _wake(client, sweep_id: str) -> None:  # noqa: ANN001 - redis.Redis
+def _wake(client: redis.Redis, sweep_id: str) -> None:
     import redis
 
     from cab_scheduler.celery_app import WAKE_CHANNEL
@@ -312,9 +248,9 @@ def retry(
 
     if failed not in ("infra", "agent", "scorer"):
         fail(CabError(f"--failed {failed!r}: use infra, agent or scorer"))
-    settings = settings_from_env()
+    settings = load_settings(connection(broker, store))
     try:
-        _, client, result_store = _conn(settings, broker, store)
+        client, result_store = _conn(settings)
         if plan.sweep_state(result_store, sweep_id) is None:
             fail(CabError(f"no submitted sweep {sweep_id!r}"))
         latest = result_store.latest_by_cell(sweep_id)

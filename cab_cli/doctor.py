@@ -1,11 +1,19 @@
-"""`cab doctor`: one line per dependency, with the command that fixes it."""
+"""`cab doctor`: one line per dependency, with the command that fixes it.
+
+It checks the same settings every other command reads (the broker of ``CAB_BROKER_URL``, the store
+of ``CAB_STORE_URL``, ...), so a green doctor means a worker started here reaches the same services.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cab_core.errors import CabError
 from cab_core.settings import Settings
+
+if TYPE_CHECKING:
+    from cab_workers.host.sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -16,7 +24,7 @@ class Check:
     fix: str
 
 
-def _docker() -> tuple[Check, object | None]:
+def _docker() -> tuple[Check, Sandbox | None]:
     try:
         from cab_workers.host.sandbox import Sandbox
 
@@ -31,14 +39,14 @@ def _docker() -> tuple[Check, object | None]:
     return Check("docker", False, "engine not answering", "deploy/bootstrap.sh (starts dockerd)"), None
 
 
-def _images(settings: Settings, sandbox: object | None) -> Check:
+def _images(settings: Settings, sandbox: Sandbox | None) -> Check:
     fix = "cab images build   (add --ca-bundle PATH behind a TLS proxy)"
     if sandbox is None:
         return Check("images", False, "skipped: no docker engine", fix)
     from cab_workers.host.images import BUILD_ORDER, ImageBuilder
 
     try:
-        builder = ImageBuilder(sandbox, settings.images_dir, prefix=settings.image_prefix)  # type: ignore[arg-type]
+        builder = ImageBuilder(sandbox, settings.images_dir, prefix=settings.image_prefix)
         refs = [builder.ref(n) for n in BUILD_ORDER]
     except CabError as e:
         return Check("images", False, str(e), fix)
@@ -51,15 +59,18 @@ def _images(settings: Settings, sandbox: object | None) -> Check:
 def _redis(settings: Settings) -> Check:
     import redis
 
+    from cab_core.store import mask_url
+
+    url = mask_url(settings.broker.url)
     try:
-        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
-        return Check("redis", True, f"{settings.redis_url} answers (needed by distributed mode only)", "")
+        redis.Redis.from_url(settings.broker.url, socket_connect_timeout=2, socket_timeout=2).ping()
+        return Check("redis", True, f"{url} answers (needed by distributed mode only)", "")
     except redis.RedisError as e:
         return Check(
             "redis",
             False,
-            f"{settings.redis_url}: {e}",
-            "start redis-server or set CAB_REDIS_URL (local `cab run` works without it)",
+            f"{url}: {e}",
+            "start redis-server or set CAB_BROKER_URL (local `cab run` works without it)",
         )
 
 
@@ -79,7 +90,7 @@ def _store(settings: Settings) -> Check:
 def _egress(settings: Settings) -> Check:
     from cab_workers.host import egress
 
-    if not settings.egress_lock:
+    if not settings.sandbox.egress_lock:
         return Check(
             "egress lock",
             False,

@@ -6,8 +6,9 @@ reads the broker with the same serialisation and visibility timeout as every wor
 
 Auth policy:
 
-* credentials come from ``CAB_FLOWER_BASIC_AUTH`` (``user:password``), never from argv, so they do
-  not show in ``ps``; they are handed to Flower in-process and never printed;
+* credentials come from ``CAB_FLOWER_BASIC_AUTH`` (``user:password``, read with the other settings),
+  never from argv, so they do not show in ``ps``; they are handed to Flower in-process and never
+  printed (``cab config`` shows ``user:***``);
 * without them the command refuses (exit 2) unless ``--no-auth`` is given, which prints a warning;
 * ``FLOWER_UNAUTHENTICATED_API`` is removed from the environment, so the REST API needs the same
   credentials as the UI (and stays closed entirely under ``--no-auth``).
@@ -21,9 +22,9 @@ from typing import Annotated
 
 import typer
 
-from cab_cli.common import err_console, fail, settings_from_env
-from cab_cli.distributed_cmd import BrokerOpt
+from cab_cli.common import BrokerOpt, err_console, fail, load_settings
 from cab_core.errors import CabError
+from cab_core.settings import FlowerSettings
 
 AUTH_ENV = "CAB_FLOWER_BASIC_AUTH"
 """Environment variable holding ``user:password`` for Flower's basic auth."""
@@ -83,8 +84,16 @@ def flower_argv(
 
 
 def flower(
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5555,
-    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port to listen on (default: CAB_FLOWER_PORT, 5555).", show_default=False),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Address to listen on (default: CAB_FLOWER_ADDRESS, 127.0.0.1).", show_default=False
+        ),
+    ] = None,
     broker: BrokerOpt = None,
     no_auth: Annotated[
         bool,
@@ -93,27 +102,61 @@ def flower(
         ),
     ] = False,
     purge_offline_workers_s: Annotated[
-        int, typer.Option(help="Forget workers that have been offline this long.")
-    ] = 600,
+        int | None,
+        typer.Option(
+            help="Forget workers offline this long (default: CAB_FLOWER_PURGE_OFFLINE_S, 600).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run Flower (the Celery web UI) on cab's broker; basic auth from CAB_FLOWER_BASIC_AUTH."""
     from cab_scheduler.celery_app import make_celery
 
-    raw = os.environ.get(AUTH_ENV, "")
-    auth: BasicAuth | None = None
+    settings = load_settings(
+        {
+            "broker.url": broker,
+            "flower.port": port,
+            "flower.address": address,
+            "flower.purge_offline_workers_s": purge_offline_workers_s,
+        }
+    )
+    config = settings.flower
+    auth = _auth(config, no_auth)
+    os.environ.pop(UNAUTHENTICATED_API_ENV, None)
+    where = f"{config.address}:{config.port}"
+    _say_how_it_is_served(where, auth)
+    app = make_celery(settings.broker)
+    argv = flower_argv(
+        port=config.port,
+        address=config.address,
+        auth=auth,
+        purge_offline_workers_s=config.purge_offline_workers_s,
+    )
+    try:
+        code = app.start(argv=argv)
+    except OSError as e:
+        fail(CabError(f"flower cannot serve on {where}: {e.strerror or e}"))
+    if code:
+        raise typer.Exit(code)
+
+
+def _auth(config: FlowerSettings, no_auth: bool) -> BasicAuth | None:
+    """The credential from ``CAB_FLOWER_BASIC_AUTH``; without one, refuse unless ``--no-auth``."""
+    raw = config.basic_auth.get_secret_value() if config.basic_auth else ""
     if raw:
         try:
-            auth = parse_basic_auth(raw)
+            return parse_basic_auth(raw)
         except CabError as e:
             fail(e)
-    elif not no_auth:
+    if not no_auth:
         fail(CabError(f"set {AUTH_ENV}=user:password for Flower's basic auth, or pass --no-auth to run open"))
-    settings = settings_from_env()
-    os.environ.pop(UNAUTHENTICATED_API_ENV, None)
-    url = broker or settings.redis_url
+    return None
+
+
+def _say_how_it_is_served(where: str, auth: BasicAuth | None) -> None:
     if auth is None:
         err_console.print(
-            f"[bold red]WARNING: Flower runs WITHOUT authentication on {address}:{port}; anyone who can "
+            f"[bold red]WARNING: Flower runs WITHOUT authentication on {where}; anyone who can "
             f"reach it can see every cell and control workers. Set {AUTH_ENV} to protect it. "
             "(The REST API stays closed.)[/]",
             highlight=False,
@@ -121,18 +164,8 @@ def flower(
         )
     else:
         err_console.print(
-            f"flower on http://{address}:{port} (basic auth as user {auth.user!r})",
-            highlight=False,
-            soft_wrap=True,
+            f"flower on http://{where} (basic auth as user {auth.user!r})", highlight=False, soft_wrap=True
         )
-    app = make_celery(url, visibility_timeout_s=settings.visibility_timeout_s)
-    argv = flower_argv(port=port, address=address, auth=auth, purge_offline_workers_s=purge_offline_workers_s)
-    try:
-        code = app.start(argv=argv)
-    except OSError as e:
-        fail(CabError(f"flower cannot serve on {address}:{port}: {e.strerror or e}"))
-    if code:
-        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cab_cli.common import console, fail, settings_from_env
+from cab_cli.common import console, fail, load_settings
 from cab_core.errors import CabError
 
 images_app = typer.Typer(help="Build and list cab's images.", no_args_is_help=True)
@@ -26,7 +26,9 @@ def build(
     ca_bundle: Annotated[
         Path | None,
         typer.Option(
-            "--ca-bundle", envvar="CAB_CA_BUNDLE", help="Extra CA bundle (PEM) for pip/npm/apt inside builds."
+            "--ca-bundle",
+            help="Extra CA bundle (PEM) for pip/npm/apt inside builds (default: CAB_CA_BUNDLE).",
+            show_default=False,
         ),
     ] = None,
     wheelhouse: Annotated[
@@ -38,13 +40,13 @@ def build(
     from cab_workers.host.images import ImageBuilder
     from cab_workers.host.sandbox import Sandbox
 
-    settings = settings_from_env()
+    settings = load_settings({"ca_bundle": ca_bundle})
     try:
         builder = ImageBuilder(
             Sandbox(),
             settings.images_dir,
             prefix=settings.image_prefix,
-            ca_bundle=ca_bundle or settings.ca_bundle,
+            ca_bundle=settings.ca_bundle,
             tasks_dir=settings.tasks_dir,
             wheelhouse=wheelhouse,
         )
@@ -74,7 +76,7 @@ def list_() -> None:
     from cab_workers.host.images import ImageBuilder, describe
     from cab_workers.host.sandbox import Sandbox
 
-    settings = settings_from_env()
+    settings = load_settings()
     try:
         builder = ImageBuilder(
             Sandbox(), settings.images_dir, prefix=settings.image_prefix, tasks_dir=settings.tasks_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -16,14 +16,29 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from cab_cli import distributed_cmd, flower_cmd, replay_cmd
+from cab_cli import config_cmd, distributed_cmd, flower_cmd, replay_cmd
 from cab_cli import doctor as doctor_mod
-from cab_cli.common import console, err_console, fail, settings_from_env, store_for, wide_console
+from cab_cli.common import (
+    BrokerOpt,
+    StoreOpt,
+    connection,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    store_for,
+    wide_console,
+)
 from cab_cli.images_cmd import images_app
 from cab_cli.render import export_jsonl, render_cell, render_results_table
 from cab_cli.tasks_cmd import tasks_app
 from cab_core.errors import CabError
 from cab_core.schema import CellResult, CellSpec, FailureClass
+from cab_core.settings import Settings
+
+if TYPE_CHECKING:
+    from cab_core.store import ResultStore
+    from cab_workers.composition import SweepPlan
 
 app = typer.Typer(
     name="cab",
@@ -37,6 +52,7 @@ app.add_typer(images_app, name="images")
 distributed_cmd.register(app)
 flower_cmd.register(app)
 replay_cmd.register(app)
+config_cmd.register(app)
 
 
 @app.command()
@@ -46,18 +62,16 @@ def run(
     keep_workdirs: Annotated[bool, typer.Option(help="Keep each cell's scratch folder.")] = False,
 ) -> None:
     """Run a sweep on this host; rerunning resumes (final cells skipped, infra failures retried)."""
+    from cab_core.budget import check_prices
+    from cab_core.pricing import PriceTable
+    from cab_scheduler.catalog import TaskCatalog
     from cab_scheduler.sweep import expand, load_sweep
     from cab_workers.adapters import ADAPTERS
-    from cab_workers.composition import LocalHost, plan, run_planned
+    from cab_workers.composition import plan
 
-    settings = settings_from_env()
-    skipped: list[str] = []
+    settings = load_settings()
     try:
         spec = load_sweep(sweep_file)
-        from cab_core.budget import check_prices
-        from cab_core.pricing import PriceTable
-        from cab_scheduler.catalog import TaskCatalog
-
         cells = expand(spec, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS))
         check_prices(spec, PriceTable.load(settings.price_table))
         store = store_for(settings)
@@ -67,53 +81,65 @@ def run(
             f"{len(sweep_plan.to_run)} to run, {slots or spec.slots} at once"
         )
         store.record_sweep(spec)
-        with LocalHost(
-            settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), keep_workdirs=keep_workdirs
-        ) as host:
-            assert host.ctx is not None
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=False,
-            ) as bar:
-                job = bar.add_task("cells", total=len(sweep_plan.to_run))
-
-                def done(r: CellResult) -> None:
-                    status = "[green]pass[/]" if r.axes and r.axes.pass_rate.passed else "[red]fail[/]"
-                    if r.failure.failure_class != FailureClass.none:
-                        status += f" [yellow]({r.failure.failure_class.value})[/]"
-                    bar.console.print(f"  {status} {r.identity.cell_id}")
-                    bar.advance(job)
-
-                def skip(c: CellSpec, why: str) -> None:
-                    if not skipped:
-                        bar.console.print(f"  [yellow]budget:[/] {why}; remaining cells are not started")
-                    skipped.append(c.cell_id)
-                    bar.advance(job)
-
-                try:
-                    run_planned(
-                        sweep_plan, host.ctx, store, slots=slots or spec.slots, on_done=done, on_skip=skip
-                    )
-                except KeyboardInterrupt:
-                    err_console.print("interrupted: running cells were stopped and stored; rerun to resume")
-                    raise typer.Exit(130) from None
+        skipped = _run_cells(
+            settings, sweep_plan, store, slots=slots or spec.slots, keep_workdirs=keep_workdirs
+        )
         results = list(store.latest_by_cell(spec.sweep_id).values())
     except CabError as e:
         fail(e)
+    _print_run_summary(spec.sweep_id, results, skipped, store)
+
+
+def _run_cells(
+    settings: Settings, sweep_plan: SweepPlan, store: ResultStore, *, slots: int, keep_workdirs: bool
+) -> list[str]:
+    """Run the planned cells with a progress bar and one line per finished cell; returns the ids of
+    the cells a spent budget kept from starting."""
+    from cab_workers.composition import LocalHost, run_planned
+
+    skipped: list[str] = []
+    with LocalHost(
+        settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), keep_workdirs=keep_workdirs
+    ) as host:
+        assert host.ctx is not None
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeElapsedColumn(), console=console, transient=False) as bar:
+            job = bar.add_task("cells", total=len(sweep_plan.to_run))
+
+            def done(r: CellResult) -> None:
+                status = "[green]pass[/]" if r.axes and r.axes.pass_rate.passed else "[red]fail[/]"
+                if r.failure.failure_class != FailureClass.none:
+                    status += f" [yellow]({r.failure.failure_class.value})[/]"
+                bar.console.print(f"  {status} {r.identity.cell_id}")
+                bar.advance(job)
+
+            def skip(c: CellSpec, why: str) -> None:
+                if not skipped:
+                    bar.console.print(f"  [yellow]budget:[/] {why}; remaining cells are not started")
+                skipped.append(c.cell_id)
+                bar.advance(job)
+
+            try:
+                run_planned(sweep_plan, host.ctx, store, slots=slots, on_done=done, on_skip=skip)
+            except KeyboardInterrupt:
+                err_console.print("interrupted: running cells were stopped and stored; rerun to resume")
+                raise typer.Exit(130) from None
+    return skipped
+
+
+def _print_run_summary(
+    sweep_id: str, results: list[CellResult], skipped: list[str], store: ResultStore
+) -> None:
+    """The results table, where to look next, and what a spent budget kept from starting."""
     ordered = sorted(results, key=lambda r: r.identity.cell_id)
     wide_console().print(render_results_table(ordered))
     if ordered:
         passing = [r for r in ordered if r.axes and r.axes.pass_rate.passed]
         example = (passing or ordered)[0].identity.cell_id
         console.print(f"\nLook at one cell:  [bold]cab show '{example}'[/]", soft_wrap=True)
-        console.print(f"All results:       cab results {spec.sweep_id}   |   cab export {spec.sweep_id}")
+        console.print(f"All results:       cab results {sweep_id}   |   cab export {sweep_id}")
     if skipped:
-        spend = store.sweep_spend(spec.sweep_id)
+        spend = store.sweep_spend(sweep_id)
         console.print(
             f"[yellow]{len(skipped)} cells not started: the budget is spent[/] ({spend.tokens:,} tokens, "
             f"${spend.cost_usd:.4f} recorded over {spend.attempts} attempts); raise it and rerun to resume"
@@ -127,7 +153,7 @@ def show(
 ) -> None:
     """Print one cell the way the published cell pages lay it out."""
     try:
-        result = store_for(settings_from_env()).get(cell_id, attempt)
+        result = store_for(load_settings()).get(cell_id, attempt)
     except CabError as e:
         fail(e)
     if result is None:
@@ -139,7 +165,7 @@ def show(
 def results(sweep_id: Annotated[str, typer.Argument(help="Sweep id.")]) -> None:
     """A sweep's results table (latest attempt of every cell)."""
     try:
-        rows = list(store_for(settings_from_env()).latest_by_cell(sweep_id).values())
+        rows = list(store_for(load_settings()).latest_by_cell(sweep_id).values())
     except CabError as e:
         fail(e)
     if not rows:
@@ -157,7 +183,7 @@ def export(
     if format != "jsonl":
         fail(CabError(f"unknown format {format!r}; use --format jsonl"))
     try:
-        rows = list(store_for(settings_from_env()).latest_by_cell(sweep_id).values())
+        rows = list(store_for(load_settings()).latest_by_cell(sweep_id).values())
     except CabError as e:
         fail(e)
     if output is None:
@@ -169,9 +195,9 @@ def export(
 
 
 @app.command()
-def doctor() -> None:
+def doctor(broker: BrokerOpt = None, store: StoreOpt = None) -> None:
     """Check Docker, images, Redis and the result store; say how to fix what is missing."""
-    checks = doctor_mod.run_checks(settings_from_env())
+    checks = doctor_mod.run_checks(load_settings(connection(broker, store)))
     for check in checks:
         mark = "[green]ok  [/]" if check.ok else "[red]FAIL[/]"
         line = f"{mark} {check.name:<14} {check.detail}" + ("" if check.ok else f"  -> {check.fix}")
@@ -204,7 +230,7 @@ def endpoint(
 
     from cab_endpoint import create_app
 
-    uvicorn.run(create_app(settings_from_env().tasks_dir), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(load_settings().tasks_dir), host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cab_cli.common import console, err_console, fail, settings_from_env, store_for, wide_console
+from cab_cli.common import console, err_console, fail, load_settings, store_for, wide_console
 from cab_core.errors import CabError, ConfigError
 from cab_core.schema import CellResult
 from cab_core.settings import Settings
@@ -39,7 +39,7 @@ def replay(
 
     Replays are stored as sweep <sweep>.replay. Exit 1 when a per-axis score differs from the
     recording (latency is not compared)."""
-    settings = settings_from_env()
+    settings = load_settings()
     try:
         store = store_for(settings)
         if "/" in target:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from cab_cli.common import console, fail, settings_from_env
+from cab_cli.common import console, fail, load_settings
 from cab_core.errors import CabError
+from cab_core.settings import Settings
+
+if TYPE_CHECKING:
+    from cab_workers.cell.taskcheck import TaskVerdict
 
 tasks_app = typer.Typer(help="Inspect and validate the task catalog.", no_args_is_help=True)
 
@@ -19,7 +23,7 @@ def list_() -> None:
     from cab_scheduler.catalog import TaskCatalog
 
     try:
-        tasks = TaskCatalog(settings_from_env().tasks_dir).all()
+        tasks = TaskCatalog(load_settings().tasks_dir).all()
     except CabError as e:
         fail(e)
     table = Table("task", "language", "runner", "expected changes", "refusal")
@@ -47,52 +51,13 @@ def validate(
     """Prove each task: hidden tests fail on the work dir, pass with the reference, diff == expected,
     and no entry of the exploit ledger forges a pass."""
     from cab_endpoint.ledger import LEDGER
-    from cab_scheduler.catalog import TaskCatalog
-    from cab_workers.cell.taskcheck import check_task
-    from cab_workers.host.images import ImageBuilder
-    from cab_workers.host.sandbox import Sandbox
 
     unknown = sorted(set(exploit or []) - {e.name for e in LEDGER})
     if unknown:
         fail(f"unknown ledger entry {', '.join(unknown)}: `cab tasks ledger` lists them")
-    settings = settings_from_env()
+    settings = load_settings()
     try:
-        catalog = TaskCatalog(settings.tasks_dir)
-        tasks = catalog.resolve(selectors or ["*"])
-        sandbox = Sandbox()
-        scorer = (
-            ImageBuilder(
-                sandbox, settings.images_dir, prefix=settings.image_prefix, ca_bundle=settings.ca_bundle
-            )
-            .ensure(["base"])[-1]
-            .tag
-        )
-        table = Table("task", "fails before", "passes after", "diff == expected", "ledger held", "detail")
-        verdicts = []
-        with console.status("validating tasks") as status:
-            for task in tasks:
-                v = check_task(
-                    task,
-                    catalog.paths(task.task_id),
-                    sandbox,
-                    scorer,
-                    settings.cab_home.ensure(),
-                    exploits=exploit,
-                    ledger=ledger,
-                    progress=lambda what: status.update(f"validating {what}"),
-                )
-                verdicts.append(v)
-                held = sum(e.held for e in v.exploits)
-                table.add_row(
-                    task.task_id,
-                    _mark(v.fails_before),
-                    _mark(v.passes_after),
-                    _mark(v.diff_matches),
-                    f"{held}/{len(v.exploits)}"
-                    if held == len(v.exploits)
-                    else f"[red]{held}/{len(v.exploits)}[/]",
-                    v.detail,
-                )
+        table, verdicts = _check_tasks(settings, selectors or ["*"], exploit, ledger)
     except CabError as e:
         fail(e)
     console.print(table)
@@ -100,8 +65,52 @@ def validate(
         console.print(_ledger_table(verdicts))
     bad = sum(not v.ok for v in verdicts)
     if bad:
-        fail(f"{bad} of {len(tasks)} tasks failed validation", code=1)
-    console.print(f"[green]all {len(tasks)} tasks valid[/]")
+        fail(f"{bad} of {len(verdicts)} tasks failed validation", code=1)
+    console.print(f"[green]all {len(verdicts)} tasks valid[/]")
+
+
+def _check_tasks(
+    settings: Settings, selectors: list[str], exploit: list[str] | None, ledger: bool
+) -> tuple[Table, list[TaskVerdict]]:
+    """Validate the selected tasks one after the other under a status line; one table row each."""
+    from cab_scheduler.catalog import TaskCatalog
+    from cab_workers.cell.taskcheck import check_task
+    from cab_workers.host.images import ImageBuilder
+    from cab_workers.host.sandbox import Sandbox
+
+    catalog = TaskCatalog(settings.tasks_dir)
+    tasks = catalog.resolve(selectors)
+    sandbox = Sandbox()
+    builder = ImageBuilder(
+        sandbox, settings.images_dir, prefix=settings.image_prefix, ca_bundle=settings.ca_bundle
+    )
+    scorer = builder.ensure(["base"])[-1].tag
+    table = Table("task", "fails before", "passes after", "diff == expected", "ledger held", "detail")
+    verdicts = []
+    with console.status("validating tasks") as status:
+        for task in tasks:
+            v = check_task(
+                task,
+                catalog.paths(task.task_id),
+                sandbox,
+                scorer,
+                settings.cab_home.ensure(),
+                exploits=exploit,
+                ledger=ledger,
+                progress=lambda what: status.update(f"validating {what}"),
+            )
+            verdicts.append(v)
+            held = sum(e.held for e in v.exploits)
+            shown = f"{held}/{len(v.exploits)}"
+            table.add_row(
+                task.task_id,
+                _mark(v.fails_before),
+                _mark(v.passes_after),
+                _mark(v.diff_matches),
+                shown if held == len(v.exploits) else f"[red]{shown}[/]",
+                v.detail,
+            )
+    return table, verdicts
 
 
 @tasks_app.command("ledger")
@@ -115,7 +124,7 @@ def ledger_() -> None:
     console.print(table)
 
 
-def _ledger_table(verdicts: list) -> Table:  # noqa: ANN001 - list[TaskVerdict]
+def _ledger_table(verdicts: list[TaskVerdict]) -> Table:
     """Ledger entry x task: held (pass 0), PASSES (forged), or - (does not apply)."""
     names = sorted({e.name for v in verdicts for e in v.exploits})
     table = Table(

@@ -38,7 +38,8 @@ def exhausted(budget: Budget | None, spend: Spend) -> str | None:
 
 def check_prices(spec: SweepSpec, prices: PriceTable) -> None:
     """A cost budget can only be kept if every model of the sweep has a price."""
-    if spec.budget is None or spec.budget.max_cost_usd is None:
+    budget = spec.policy.budget
+    if budget is None or budget.max_cost_usd is None:
         return
     unpriced = [m for m in spec.models if prices.price_for(m) is None]
     if unpriced:

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import structlog
 
+_HANDLER_PREFIX = "cab."
+"""Name prefix of the handlers ``configure`` adds, so a second call replaces them instead of adding more."""
+
 
 def configure(log_file: Path | None, *, console_level: int = logging.WARNING) -> None:
     """Route structlog through stdlib logging: everything to ``log_file``, warnings+ to stderr."""
     root = logging.getLogger()
     for h in list(root.handlers):
-        if getattr(h, "_cab", False):
+        if (h.get_name() or "").startswith(_HANDLER_PREFIX):
             root.removeHandler(h)
     root.setLevel(logging.INFO)
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -32,13 +35,13 @@ def configure(log_file: Path | None, *, console_level: int = logging.WARNING) ->
             foreign_pre_chain=[structlog.processors.add_log_level],
         )
     )
-    console._cab = True  # type: ignore[attr-defined]
+    console.set_name(f"{_HANDLER_PREFIX}console")
     root.addHandler(console)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(log_file, encoding="utf-8")
         fh.setFormatter(formatter)
-        fh._cab = True  # type: ignore[attr-defined]
+        fh.set_name(f"{_HANDLER_PREFIX}file")
         root.addHandler(fh)
     for noisy in ("urllib3", "docker", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -229,7 +229,7 @@ async def chat_completions(request: Request) -> Response:
         return _error(400, "'messages' is a required array.", "invalid_request_error")
     turn = await _turn(request, body, Conversation.from_request(body), "chat completions")
     if turn.reply is None:
-        return turn.answer  # type: ignore[return-value]
+        return turn.answer  # type: ignore[return-value]  # _turn sets answer whenever it leaves reply None
     created = int(time.time())
     if not body.get("stream"):
         done = chat.completion(body, turn.model, turn.reply, created)
@@ -248,7 +248,7 @@ async def responses_api(request: Request) -> Response:
         return body
     turn = await _turn(request, body, Conversation.from_responses(body), "the Responses API")
     if turn.reply is None:
-        return turn.answer  # type: ignore[return-value]
+        return turn.answer  # type: ignore[return-value]  # _turn sets answer whenever it leaves reply None
     created = int(time.time())
     if not body.get("stream"):
         return JSONResponse(responses.response(body, turn.model, turn.reply, created))

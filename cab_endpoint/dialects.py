@@ -51,11 +51,12 @@ LISTING_CUE = "*file listing* format"
 
 def _functions(tools: Any) -> list[dict[str, Any]]:
     """Function tools of a chat (``{"function": {...}}``) or Responses (``{"name": ...}``) request."""
-    out = []
+    out: list[dict[str, Any]] = []
     for tool in tools if isinstance(tools, list) else []:
         if not isinstance(tool, dict):
             continue
-        fn = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        nested = tool.get("function")
+        fn: dict[str, Any] = nested if isinstance(nested, dict) else tool
         if isinstance(fn.get("name"), str) and tool.get("type", "function") == "function":
             out.append(fn)
     return out

@@ -61,7 +61,9 @@ def usage(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def response(body: dict[str, Any], model: str, reply: Reply, created: int, status: str = "completed") -> dict:
+def response(
+    body: dict[str, Any], model: str, reply: Reply, created: int, status: str = "completed"
+) -> dict[str, Any]:
     items = output_items(reply) if status == "completed" else []
     return {
         "id": response_id(body),

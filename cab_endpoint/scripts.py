@@ -212,7 +212,8 @@ def _victim(task: TaskEntry) -> str | None:
     candidates = [f for f in task.workdir_files() if f not in untouchable and not f.startswith(".")]
     readmes = [f for f in candidates if PurePosixPath(f).name.lower().startswith("readme")]
     texts = [f for f in candidates if PurePosixPath(f).suffix in _COMMENT_PREFIX or f.endswith(".md")]
-    return (readmes or texts or [None])[0]
+    found = readmes or texts
+    return found[0] if found else None
 
 
 def sloppy_plan(task: TaskEntry) -> Plan:

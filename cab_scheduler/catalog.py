@@ -33,7 +33,7 @@ __all__ = ["TaskCatalog", "changed_paths", "deleted_paths", "layout_problems", "
 _SPEC_NAME = "task.yaml"
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 

@@ -10,7 +10,8 @@ Why these settings (long cells on Redis, at-least-once delivery):
 * ``visibility_timeout``: Redis redelivers an unacknowledged message after this long, so it must be
   longer than the longest cell budget plus scoring plus slack (celery#5935). It is set in
   ``broker_transport_options`` (the only place the Redis transport reads it) and every process
-  builds its app from here, so all consumers use the same value.
+  builds its app from here with the same ``BrokerSettings`` (``CAB_VISIBILITY_TIMEOUT_S``, six hours
+  by default: above any shipped task's agent + test + setup budget with slack).
 * JSON only; no result backend: the result store is the system of record.
 * Celery's time limits are a backstop above our own container deadlines (a Celery hard limit kills
   the worker child, not the container; the reaper removes what it leaves).
@@ -28,17 +29,13 @@ from __future__ import annotations
 
 from celery import Celery
 
+from cab_core.settings import BrokerSettings
+
 TASK_RUN_CELL = "cab.run_cell"
 """The one task name cab publishes; stable, so Flower and old messages stay readable."""
 
 WAKE_CHANNEL = "cab:wake"
 """Pub/sub channel ``cab submit`` and ``cab retry`` publish on to wake the dispatcher at once."""
-
-DEFAULT_VISIBILITY_TIMEOUT_S = 6 * 3600
-"""Six hours: above any shipped task's agent + test + setup budget with slack."""
-
-SLACK_S = 600
-"""What the visibility timeout must exceed a cell's own budget by."""
 
 
 def queue_for(tag: str) -> str:
@@ -46,11 +43,11 @@ def queue_for(tag: str) -> str:
     return f"cab.cells.{tag}"
 
 
-def make_celery(
-    broker_url: str, *, visibility_timeout_s: int = DEFAULT_VISIBILITY_TIMEOUT_S, restore_interval_s: int = 10
-) -> Celery:
-    """A Celery app bound to ``broker_url`` with cab's settings; no global state, no result backend."""
-    app = Celery("cab", broker=broker_url, set_as_current=False)
+def make_celery(broker: BrokerSettings) -> Celery:
+    """A Celery app bound to the broker of ``broker`` with cab's settings; no global state, no result
+    backend. The visibility timeout and restore interval come from ``broker`` (one value everywhere)."""
+    visibility_timeout_s = broker.visibility_timeout_s
+    app = Celery("cab", broker=broker.url, set_as_current=False)
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -66,7 +63,7 @@ def make_celery(
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "visibility_timeout": visibility_timeout_s,
-            "unacked_restore_interval": restore_interval_s,
+            "unacked_restore_interval": broker.restore_interval_s,
             "unacked_restore_throttle": 1,
             "socket_timeout": 30,
             "socket_connect_timeout": 5,

@@ -31,6 +31,10 @@ Anything this module does not reproduce sends every message with plain ``app.sen
 (logged once per reason as ``batch_publish_fallback``): a transport other than Redis, task-sent
 events, publish signal receivers, task routes, a result backend that acts on publish, queue
 expiry, non-direct exchanges, priorities, compression, expiry or another serializer.
+
+The private Celery and kombu names steps 1, 3 and 4 need are called only from
+:mod:`cab_scheduler.broker_internals`, whose test pins the celery and kombu versions they were checked
+against.
 """
 
 from __future__ import annotations
@@ -43,11 +47,10 @@ import structlog
 from celery import Celery, signals
 from celery.backends.base import Backend
 from celery.utils import uuid as task_uuid
-from kombu import Queue
-from kombu.entity import maybe_delivery_mode
-from kombu.serialization import dumps as serialize
+from kombu.entity import Queue
 from kombu.transport.redis import Channel as RedisChannel
-from kombu.utils.json import dumps as json_dumps
+
+from cab_scheduler import broker_internals as internals
 
 log = structlog.get_logger(__name__)
 
@@ -115,11 +118,11 @@ class BatchPublisher:
         """Publish ``calls`` to ``queue``; returns their task ids, in order."""
         if not calls:
             return []
-        ids = [c.task_id or task_uuid() for c in calls]
+        ids: list[str] = [c.task_id or task_uuid() for c in calls]
         with self.app.producer_or_acquire() as producer:
-            channel = producer.channel
+            channel = internals.redis_channel(producer.channel)
             route, problem = self._route(queue, channel, producer)
-            if route is None:
+            if channel is None or route is None:
                 self._fallback(problem)
                 for call, task_id in zip(calls, ids, strict=True):
                     self.app.send_task(
@@ -134,11 +137,10 @@ class BatchPublisher:
                     )
                 return ids
             producer.maybe_declare(route.queue)  # as send_task's publish does (cached per channel)
-            with channel.conn_or_acquire() as client:
-                pipe = client.pipeline(transaction=True)
-                for call, task_id in zip(calls, ids, strict=True):
-                    pipe.lpush(*self._stored(channel, route, call, task_id))
-                pipe.execute()
+            stored = [
+                self._stored(channel, route, call, task_id) for call, task_id in zip(calls, ids, strict=True)
+            ]
+            internals.push_all(channel, stored)
         return ids
 
     def _stored(self, channel: RedisChannel, route: _Route, call: TaskCall, task_id: str) -> tuple[str, str]:
@@ -162,17 +164,15 @@ class BatchPublisher:
         )
         properties.update(argsrepr=call.argsrepr, kwargsrepr=call.kwargsrepr)
         properties["delivery_mode"] = route.delivery_mode
-        content_type, content_encoding, payload = serialize(body, serializer=route.serializer)
-        message = channel.prepare_message(payload, 0, content_type, content_encoding, headers, properties)
-        channel._inplace_augment_message(message, "", route.routing_key)
-        key = channel._q_for_pri(route.routing_key, channel._get_message_priority(message, reverse=False))
-        return key, json_dumps(message)
+        return internals.stored_message(
+            channel, body, route.serializer, headers, properties, route.routing_key
+        )
 
-    def _route(self, queue: str, channel: Any, producer: Any) -> tuple[_Route | None, str]:
+    def _route(self, queue: str, channel: RedisChannel | None, producer: Any) -> tuple[_Route | None, str]:
         """Resolve routing as ``send_task`` does, or say why the fast path cannot reproduce it."""
         app, conf, name = self.app, self.app.conf, self.name
-        if not isinstance(channel, RedisChannel):
-            return None, f"transport {type(channel).__module__} is not kombu's Redis transport"
+        if channel is None:
+            return None, f"transport {type(producer.channel).__module__} is not kombu's Redis transport"
         if conf.task_send_sent_event:
             return None, "task_send_sent_event is on (the batch path sends no task-sent event)"
         if int(conf.task_protocol) != 2:
@@ -189,9 +189,8 @@ class BatchPublisher:
         if conf.task_compression:
             return None, f"task_compression {conf.task_compression}"
         # send_task: the registered task's execution options are defaults under the caller's
-        task_type = app._tasks.get(name)  # the registry send_task reads (no finalize)
-        exec_options = task_type._get_exec_options() if task_type is not None else {}
-        options: dict[str, Any] = {k: v for k, v in (exec_options or {}).items() if v is not None}
+        task_type, exec_options = internals.task_exec_options(app, name)
+        options: dict[str, Any] = {k: v for k, v in exec_options.items() if v is not None}
         options["queue"] = queue
         time_limit = options.pop("time_limit", None)
         soft_time_limit = options.pop("soft_time_limit", None)
@@ -208,7 +207,7 @@ class BatchPublisher:
             return None, f"serializer {serializer}"
         if routed.exchange.type != "direct" or routed.name != queue:
             return None, f"queue {routed.name} via a {routed.exchange.type} exchange"
-        if channel._expires and queue in channel._expires:
+        if internals.queue_expires(channel, queue):
             return None, "the queue has an expiry (x-expires)"
         # send_task_message: the queue's exchange's mode, else the default; then Producer.publish
         delivery_mode = getattr(routed.exchange, "delivery_mode", None) or conf.task_default_delivery_mode
@@ -216,7 +215,7 @@ class BatchPublisher:
             queue=routed,
             routing_key=queue,
             serializer=serializer,
-            delivery_mode=maybe_delivery_mode(delivery_mode or producer.exchange.delivery_mode),
+            delivery_mode=internals.delivery_mode(delivery_mode or producer.exchange.delivery_mode),
             reply_to=app.thread_oid,
             time_limit=time_limit,
             soft_time_limit=soft_time_limit,

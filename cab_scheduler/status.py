@@ -8,8 +8,8 @@ cancelled  cancelled before it got a final result
 
 A sweep is finished when every planned cell is done or cancelled and nothing runs. A status never
 promises progress that is not happening: when no cell runs and no result was stored for
-``stall_after_s``, it says the sweep is stalled, for how long, and why (no dispatcher, no worker on a
-queue, a Redis that restarted empty), instead of an ETA.
+``stall_after_s`` (``CAB_STALL_AFTER_S``), it says the sweep is stalled, for how long, and why (no
+dispatcher, no worker on a queue, a Redis that restarted empty), instead of an ETA.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from cab_core import keys
 from cab_core.store import ResultStore
 from cab_core.store import planned as plan
 from cab_scheduler.celery_app import queue_for
-
-STALL_AFTER_S = 120.0
-"""No result and nothing running for this long: the sweep is reported stalled."""
 
 
 @dataclass
@@ -79,7 +76,7 @@ class SweepStatus:
 
 
 def sweep_status(
-    store: ResultStore, client: redis.Redis, sweep_id: str, *, stall_after_s: float = STALL_AFTER_S
+    store: ResultStore, client: redis.Redis, sweep_id: str, *, stall_after_s: float
 ) -> SweepStatus | None:
     """None when the sweep was never submitted. Redis is only asked why a sweep is stalled."""
     state = plan.sweep_state(store, sweep_id)
@@ -148,7 +145,8 @@ def stall_reasons(client: redis.Redis, store: ResultStore, sweep_id: str) -> lis
     if not dispatcher:
         why.append("no dispatcher is running: start `cab dispatcher` (or `cab worker --dispatcher`)")
     if epoch is not None:
-        since = time.time() - float(epoch.decode().split()[-1])
+        text = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
+        since = time.time() - float(text.split()[-1])
         if since < 900:
             why.append(f"Redis restarted empty {since:.0f} s ago; the dispatcher re-plans what it lost")
     consumed = {q for w in workers for q in w.get("queues", [])}

@@ -20,7 +20,7 @@ from cab_core.schema import CellSpec, SweepSpec
 from cab_core.store import ResultStore
 from cab_core.store import planned as plan
 from cab_scheduler.catalog import TaskCatalog
-from cab_scheduler.celery_app import SLACK_S, WAKE_CHANNEL
+from cab_scheduler.celery_app import WAKE_CHANNEL
 from cab_scheduler.sweep import expand, load_sweep
 
 
@@ -32,7 +32,7 @@ class Submitted:
     diff: plan.PlanDiff
 
 
-def check_budgets(cells: list[CellSpec], visibility_timeout_s: int, slack_s: int = SLACK_S) -> None:
+def check_budgets(cells: list[CellSpec], visibility_timeout_s: int, slack_s: int) -> None:
     """Every cell must finish (agent + tests + setup + slack) inside the broker's visibility timeout."""
     worst = max(
         cells, key=lambda c: c.task.timeouts.agent_s + c.task.timeouts.test_s + c.task.timeouts.setup_s
@@ -70,7 +70,7 @@ def submit(
     broker_url: str,
     visibility_timeout_s: int,
     prices: PriceTable | None = None,
-    slack_s: int = SLACK_S,
+    slack_s: int,
     replace: bool = False,
 ) -> Submitted:
     """Validate and record a sweep, then ask the dispatcher to fan it out (``prices``: the shipped

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -13,9 +13,12 @@ from cab_core.schema import CellSpec, SweepSpec, make_cell_id
 from cab_scheduler.catalog import TaskCatalog
 
 
-def _first_error(e: ValidationError) -> str:
+def _first_error(e: ValidationError, data: dict[str, Any]) -> str:
     err = e.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "sweep"
+    loc = list(err["loc"])
+    if loc[:1] == ["policy"] and "policy" not in data:
+        loc = loc[1:]  # the file wrote the policy keys at its top level: name them as it did
+    where = ".".join(str(p) for p in loc) or "sweep"
     return f"{where}: {err['msg']}"
 
 
@@ -34,18 +37,13 @@ def load_sweep(path: Path) -> SweepSpec:
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as e:
-        raise SweepError(f"{path}: {_first_error(e)}") from e
-
-
-def _required_tag(spec: SweepSpec, task_id: str) -> str | None:
-    for glob, tag in spec.requires.items():
-        if fnmatchcase(task_id, glob):
-            return tag
-    return None
+        raise SweepError(f"{path}: {_first_error(e, data)}") from e
 
 
 def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list[CellSpec]:
-    """Every (tui, model, task, run) of the sweep, in a stable order. Validates all names first."""
+    """Every (tui, model, task, run) of the sweep, in a stable order. Validates all names first.
+
+    Every cell holds the sweep's one ``policy`` record (not a copy)."""
     unknown = [t for t in spec.tuis if t not in known_tuis]
     if unknown:
         raise SweepError(f"unknown TUI {unknown[0]!r}; known: {', '.join(sorted(known_tuis))}")
@@ -70,12 +68,7 @@ def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list
                             model=model,
                             task=task,
                             run=run,
-                            endpoint=spec.endpoint,
-                            api_key_env=spec.api_key_env,
-                            model_concurrency=spec.model_concurrency,
-                            endpoint_concurrency=spec.endpoint_concurrency,
-                            budget=spec.budget,
-                            requires=_required_tag(spec, task.task_id),
+                            policy=spec.policy,
                         )
                     )
     return cells

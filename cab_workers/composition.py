@@ -1,9 +1,12 @@
-"""The local executor: runs a sweep's cells on this host, in threads, with a progress bar.
+"""The composition root of a worker host, for both modes: what ``cab run`` and ``cab worker`` enter.
 
-``LocalHost`` is the worker-host setup as a context manager: Docker engine, images (built when
-missing), the internal agent network, and the scripted endpoint listening on that network's
-gateway. ``run_sweep`` resumes: cells whose latest result is final are skipped, cells whose latest
-attempt failed for infra reasons run again as the next attempt.
+``LocalHost`` is the worker-host setup as a context manager, built from the one settings tree:
+Docker engine, images (built when missing), the internal agent network, the recording model
+proxy on that network's gateway and the egress lock around it. The scripted endpoint starts only
+when a cell asks for it (``asks_for_scripted``), once per host. ``cab run`` then calls ``plan``
+and ``run_planned`` (resume: cells whose latest result is final are skipped, cells whose latest
+attempt failed for infra reasons run again as the next attempt); ``cab worker`` hands the host's
+context to :mod:`cab_workers.distributed`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
@@ -27,7 +31,6 @@ from cab_core.store import ResultStore
 from cab_endpoint import ScriptedEndpoint
 from cab_scheduler.catalog import TaskCatalog
 from cab_workers.cell.pipeline import HostContext, ModelSession, SessionRecord, run_cell
-from cab_workers.cell.replay_plan import REPLAY_ENDPOINT
 from cab_workers.host.egress import EgressLock
 from cab_workers.host.images import ImageBuilder
 from cab_workers.host.sandbox import AgentNetwork, Sandbox
@@ -39,8 +42,14 @@ AGENT_NETWORK = "cab-agents"
 """Internal Docker network: no internet; only the host's gateway address (the model proxy) is reachable."""
 
 
+def asks_for_scripted(cell: CellSpec) -> bool:
+    """True when the cell's model calls go to cab's scripted endpoint (the one place that decides)."""
+    return cell.policy.endpoint.kind == "scripted"
+
+
 class LocalHost:
-    """Everything a host needs to run cells; enter it once per sweep."""
+    """Everything a host needs to run cells; enter it once per sweep (``cab run``) or per worker
+    process (``cab worker``). Every configured value comes from ``settings``."""
 
     def __init__(
         self,
@@ -48,17 +57,22 @@ class LocalHost:
         *,
         progress: Callable[[str], None] = lambda _: None,
         keep_workdirs: bool = False,
-        redis_url: str | None = None,
+        shared_caps: bool = False,
         replays: Mapping[str, ReplayBook] | None = None,
     ) -> None:
-        """``redis_url``: share endpoint concurrency caps with every host on that Redis (distributed).
-        ``replays``: cell id -> the recorded answers its ``endpoint: replay`` calls get (``cab replay``)."""
+        """``shared_caps``: share endpoint concurrency caps with every host on the broker's Redis
+        (distributed mode). ``replays``: cell id -> the recorded answers its ``endpoint: replay``
+        calls get (``cab replay``)."""
         self.settings = settings
-        self.redis_url = redis_url
+        self.shared_caps = shared_caps
         self.replays = dict(replays or {})
         self.progress = progress
         self.keep_workdirs = keep_workdirs
         self._stack = ExitStack()
+        self._scripted_lock = threading.Lock()
+        self._scripted: _Scripted | None = None
+        self._builder: ImageBuilder | None = None
+        self._refs: dict[str, str] = {}
         self.ctx: HostContext | None = None
         self.sandbox: Sandbox | None = None
         self.network: AgentNetwork | None = None
@@ -67,69 +81,31 @@ class LocalHost:
         """This host's recording proxy (set on enter)."""
 
     def __enter__(self) -> LocalHost:
+        try:
+            return self._enter()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _enter(self) -> LocalHost:
         home = self.settings.cab_home.ensure()
         self.sandbox = sandbox = Sandbox()
-        builder = ImageBuilder(
+        self._builder = ImageBuilder(
             sandbox,
             self.settings.images_dir,
             prefix=self.settings.image_prefix,
             ca_bundle=self.settings.ca_bundle,
         )
-        refs = {ref.name: ref.tag for ref in builder.ensure(progress=self.progress)}
+        self._refs = {ref.name: ref.tag for ref in self._builder.ensure(progress=self.progress)}
         self.network = network = sandbox.ensure_network(AGENT_NETWORK, internal=True)
-        gateway = network.gateway
-        # The scripted endpoint listens on loopback behind a key, like a real endpoint: only the proxy
-        # (on the agents' gateway, their one reachable address) holds the key and can reach it.
-        scripted_key = f"cab-scripted-{secrets.token_urlsafe(24)}"
-        endpoint = self._stack.enter_context(
-            ScriptedEndpoint(self.settings.tasks_dir, host="127.0.0.1", port=0, api_key=scripted_key)
-        )
-        self.proxy = proxy = self._stack.enter_context(
-            ModelProxy(host=gateway, port=0, redis_url=self.redis_url)
-        )
-        if self.settings.egress_lock:
-            self._stack.enter_context(EgressLock(network.bridge, gateway, proxy.port))
-        else:
-            log.warning(
-                "egress_lock_off", network=network.name, hint="agents can reach every port of this host"
-            )
-        catalog = TaskCatalog(self.settings.tasks_dir)
-
-        def upstream_for(cell: CellSpec) -> Upstream:
-            cap = cell.endpoint_concurrency
-            if cell.endpoint == "scripted":
-                return Upstream(base_url=endpoint.url, api_key=scripted_key, concurrency=cap)
-            if cell.endpoint == REPLAY_ENDPOINT:
-                if cell.cell_id not in self.replays:
-                    raise ConfigError(f"{cell.cell_id} asks for a replay this host was not given")
-                return Upstream(base_url="replay:", replay=self.replays[cell.cell_id])
-            key = os.environ.get(cell.api_key_env) if cell.api_key_env else None
-            if cell.api_key_env and not key:
-                raise ConfigError(
-                    f"{cell.api_key_env} is not set on this host; export the endpoint key there"
-                )
-            return Upstream(base_url=cell.endpoint.rstrip("/"), api_key=key, concurrency=cap)
-
-        def open_model(cell: CellSpec) -> ModelSession:
-            grant = proxy.open_cell(cell.cell_id, upstream_for(cell))
-
-            def close() -> SessionRecord:
-                calls = proxy.close_cell(grant.token)
-                record = grant.record
-                return SessionRecord(calls, record.exchanges, record.infra_failure, record.started)
-
-            return ModelSession(grant.base_url(gateway), grant.token, close)
-
-        def agent_image(name: str) -> str:
-            return refs.get(name) or builder.ensure([name], progress=self.progress)[-1].tag
-
+        self.proxy = self._start_proxy(network)
         self.ctx = HostContext(
             home=home,
             sandbox=sandbox,
-            task_root=catalog.paths,
-            agent_image=agent_image,
-            scorer_image=refs["base"],
-            open_model=open_model,
+            task_root=TaskCatalog(self.settings.tasks_dir).paths,
+            agent_image=self._agent_image,
+            scorer_image=self._refs["base"],
+            open_model=self._open_model,
             network=AGENT_NETWORK,
             host=socket.gethostname(),
             keep_workdirs=self.keep_workdirs,
@@ -140,10 +116,88 @@ class LocalHost:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    @property
+    def scripted_endpoint_url(self) -> str | None:
+        """Where the scripted endpoint listens, once a cell asked for it (None before)."""
+        return self._scripted.endpoint.url if self._scripted else None
+
+    def _start_proxy(self, network: AgentNetwork) -> ModelProxy:
+        """The recording proxy on the agents' gateway, and the egress lock that leaves agents no other way
+        out."""
+        config = self.settings.proxy
+        proxy = self._stack.enter_context(
+            ModelProxy(
+                host=network.gateway,
+                port=0,
+                config=config,
+                redis_url=self.settings.broker.url if self.shared_caps else None,
+            )
+        )
+        if self.settings.sandbox.egress_lock:
+            self._stack.enter_context(EgressLock(network.bridge, network.gateway, proxy.port))
+        else:
+            log.warning(
+                "egress_lock_off", network=network.name, hint="agents can reach every port of this host"
+            )
+        return proxy
+
+    def _scripted_endpoint(self) -> _Scripted:
+        """The scripted endpoint, started on the first cell that asks for it: once per host, whichever
+        cell thread gets here first. It listens on loopback behind a key, like a real endpoint: only
+        the proxy (on the agents' gateway, their one reachable address) holds the key and can reach it."""
+        with self._scripted_lock:
+            if self._scripted is None:
+                key = f"cab-scripted-{secrets.token_urlsafe(24)}"
+                endpoint = ScriptedEndpoint(self.settings.tasks_dir, host="127.0.0.1", port=0, api_key=key)
+                self._scripted = _Scripted(self._stack.enter_context(endpoint), key)
+                log.info("scripted_endpoint_started", url=endpoint.url)
+            return self._scripted
+
+    def _upstream_for(self, cell: CellSpec) -> Upstream:
+        spec = cell.policy.endpoint
+        if asks_for_scripted(cell):
+            scripted = self._scripted_endpoint()
+            cap = spec.concurrency if spec.kind == "scripted" else None
+            return Upstream(base_url=scripted.endpoint.url, api_key=scripted.key, concurrency=cap)
+        if spec.kind == "replay":
+            if cell.cell_id not in self.replays:
+                raise ConfigError(f"{cell.cell_id} asks for a replay this host was not given")
+            return Upstream(base_url="replay:", replay=self.replays[cell.cell_id])
+        if spec.kind != "remote":
+            raise ConfigError(f"{cell.cell_id}: endpoint kind {spec.kind!r} is not served by this host")
+        key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+        if spec.api_key_env and not key:
+            raise ConfigError(f"{spec.api_key_env} is not set on this host; export the endpoint key there")
+        return Upstream(base_url=spec.url.rstrip("/"), api_key=key, concurrency=spec.concurrency)
+
+    def _open_model(self, cell: CellSpec) -> ModelSession:
+        assert self.proxy is not None and self.network is not None, "enter the LocalHost first"
+        proxy = self.proxy
+        grant = proxy.open_cell(cell.cell_id, self._upstream_for(cell))
+
+        def close() -> SessionRecord:
+            calls = proxy.close_cell(grant.token)
+            record = grant.record
+            return SessionRecord(calls, record.exchanges, record.infra_failure, record.started)
+
+        return ModelSession(grant.base_url(self.network.gateway), grant.token, close)
+
+    def _agent_image(self, name: str) -> str:
+        assert self._builder is not None, "enter the LocalHost first"
+        return self._refs.get(name) or self._builder.ensure([name], progress=self.progress)[-1].tag
+
+
+@dataclass(frozen=True)
+class _Scripted:
+    """This host's scripted endpoint and the key only its proxy holds."""
+
+    endpoint: ScriptedEndpoint
+    key: str
+
 
 @dataclass
 class SweepPlan:
-    """What ``run_sweep`` will do: cells to run (with their attempt numbers) and cells skipped."""
+    """What ``run_planned`` will do: cells to run (with their attempt numbers) and cells skipped."""
 
     to_run: list[tuple[CellSpec, int]]
     skipped: list[str]
@@ -177,7 +231,8 @@ def run_planned(
         return results
 
     def start(cell: CellSpec, attempt: int) -> CellResult | str:
-        spent = exhausted(cell.budget, store.sweep_spend(cell.sweep_id)) if cell.budget else None
+        budget = cell.policy.budget
+        spent = exhausted(budget, store.sweep_spend(cell.sweep_id)) if budget else None
         return spent or run_cell(cell, ctx, attempt=attempt, sink=store.upsert_result)
 
     with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="cab-cell") as pool:

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from cab_core.store.result_store import ResultStore, _upsert
+from cab_core.store.result_store import ResultStore
+from cab_core.store.statements import upsert
 from cab_core.store.tables import checkpoints
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -34,8 +35,8 @@ class StoreCheckpoints:
             "meta": meta,
             "workdir": workdir,
         }
-        with self.store._write(f"checkpoint {cell_id}") as conn:
-            _upsert(
+        with self.store.transaction(f"checkpoint {cell_id}") as conn:
+            upsert(
                 conn,
                 checkpoints,
                 values,
@@ -48,10 +49,10 @@ class StoreCheckpoints:
         query = select(checkpoints.c.attempt, checkpoints.c.meta, checkpoints.c.workdir).where(
             checkpoints.c.cell_id == cell_id
         )
-        with self.store._read(f"read checkpoint {cell_id}") as conn:
+        with self.store.reading(f"read checkpoint {cell_id}") as conn:
             row = conn.execute(query).one_or_none()
         return None if row is None else (row.attempt, row.meta, bytes(row.workdir))
 
     def drop(self, cell_id: str) -> None:
-        with self.store._write(f"drop checkpoint {cell_id}") as conn:
+        with self.store.transaction(f"drop checkpoint {cell_id}") as conn:
             conn.execute(delete(checkpoints).where(checkpoints.c.cell_id == cell_id))

@@ -27,7 +27,8 @@ from sqlalchemy import Connection, and_, case, exists, func, literal, or_, selec
 from sqlalchemy.sql.elements import ColumnElement
 
 from cab_core.schema import CellResult
-from cab_core.store.result_store import ResultStore, write_result
+from cab_core.store.result_store import ResultStore
+from cab_core.store.statements import write_result
 from cab_core.store.tables import cells, planned
 
 
@@ -87,7 +88,7 @@ class Beat:
 
 def acquire(store: ResultStore, cell_id: str, holder: str, ttl_s: float) -> Lease | Refused:
     """Take the cell's lease if it is free (or expired) and the cell still needs a run."""
-    with store._write(f"lease {cell_id}") as conn:
+    with store.transaction(f"lease {cell_id}") as conn:
         now = store_now(conn)
         before = conn.execute(
             select(planned.c.holder, planned.c.lease_until).where(planned.c.cell_id == cell_id)
@@ -140,7 +141,7 @@ def acquire(store: ResultStore, cell_id: str, holder: str, ttl_s: float) -> Leas
 
 def renew(store: ResultStore, lease: Lease, ttl_s: float) -> Beat:
     """Extend the lease; ``held`` False when another holder (or ``--replace``) took the fence."""
-    with store._write(f"renew lease {lease.cell_id}") as conn:
+    with store.transaction(f"renew lease {lease.cell_id}") as conn:
         now = store_now(conn)
         mine = and_(planned.c.cell_id == lease.cell_id, planned.c.fence == lease.fence)
         held = conn.execute(update(planned).where(mine).values(lease_until=now + ttl_s)).rowcount == 1
@@ -156,7 +157,7 @@ def release(
     values: dict[str, Any] = {"holder": None, "lease_until": None}
     if refund:
         values["tries"] = case((planned.c.tries > 0, planned.c.tries - 1), else_=literal(0))
-    with store._write(f"release lease {lease.cell_id}") as conn:
+    with store.transaction(f"release lease {lease.cell_id}") as conn:
         if requeue_after_s is not None:
             values |= {"enqueued_at": None, "not_before": store_now(conn) + requeue_after_s}
         return (
@@ -171,7 +172,7 @@ def release(
 
 def abandon(store: ResultStore, lease: Lease) -> bool:
     """Give the lease up for good: bump the fence so nothing this holder writes later is stored."""
-    with store._write(f"abandon lease {lease.cell_id}") as conn:
+    with store.transaction(f"abandon lease {lease.cell_id}") as conn:
         return (
             conn.execute(
                 update(planned)
@@ -202,7 +203,7 @@ def finish(
     ident = result.identity
     action = f"write {ident.cell_id} attempt {ident.attempt} (fence {lease.fence})"
     store.check(result, action)
-    with store._write(action) as conn:
+    with store.transaction(action) as conn:
         values: dict[str, Any] = {"holder": None, "lease_until": None}
         if retry_in_s is not None:
             values |= {"enqueued_at": None, "not_before": store_now(conn) + retry_in_s}
@@ -225,7 +226,7 @@ def live_holders(store: ResultStore, cell_ids: list[str]) -> dict[str, str]:
     """cell_id -> the worker holding a live lease on it (cells nobody holds are left out)."""
     if not cell_ids:
         return {}
-    with store._read("read leases") as conn:
+    with store.reading("read leases") as conn:
         query = select(planned.c.cell_id, planned.c.holder).where(
             planned.c.cell_id.in_(cell_ids), live_lease(store_now(conn))
         )

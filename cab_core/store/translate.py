@@ -68,13 +68,18 @@ def describe(error_type: type[BaseException]) -> tuple[str, str]:
     raise TypeError(f"{error_type.__name__} is not a store error")
 
 
+def validation_summary(error: ValidationError) -> str:
+    """``N validation error(s), first at a.b: message`` for a pydantic error."""
+    errors = error.errors()
+    where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+    message = errors[0]["msg"] if errors else ""
+    return f"{error.error_count()} validation error(s), first at {where or '<root>'}: {message}"
+
+
 def _reason(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error
     if isinstance(error, ValidationError):
-        first = error.errors()[0] if error.errors() else {}
-        loc = ".".join(str(p) for p in first.get("loc", ()))
-        where = loc or "<root>"
-        text = f"{error.error_count()} validation error(s), first at {where}: {first.get('msg', '')}"
+        text = validation_summary(error)
     else:
         text = str(cause).strip() or type(cause).__name__
     line = " ".join(text.split())

@@ -236,9 +236,15 @@ def _package_json(task: TaskEntry) -> dict[str, object]:
     return package if isinstance(package, dict) else {}
 
 
+def _scripts(package: dict[str, object]) -> dict[str, object]:
+    """The ``scripts`` object of a package.json (empty when absent or not an object)."""
+    scripts = package.get("scripts")
+    return scripts if isinstance(scripts, dict) else {}
+
+
 def node_preload(task: TaskEntry) -> list[Write]:
     package = _package_json(task)
-    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    scripts = _scripts(package)
     package.update(
         {
             "type": package.get("type", "commonjs"),
@@ -293,7 +299,7 @@ def script_override(task: TaskEntry) -> list[Write]:
         words = [a for a in args if not a.startswith("-")]
         script = words[1] if words[:1] in (["run"], ["run-script"]) and len(words) > 1 else "test"
         package = _package_json(task)
-        scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+        scripts = _scripts(package)
         package["scripts"] = {**scripts, script: "exit 0"}
         return [_file("package.json", json.dumps(package, indent=2) + "\n")]
     named = [a.removeprefix("./") for a in argv if a.removeprefix("./") in shipped]

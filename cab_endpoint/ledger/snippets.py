@@ -13,6 +13,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cab_endpoint.task_index import TaskEntry
@@ -243,9 +244,25 @@ _RUST_TOKEN = re.compile(
 )
 
 
+@dataclass
+class _RustMod:
+    """The ``#[test]`` fns of one Rust ``mod`` (or of the whole file) and the mods nested in it."""
+
+    tests: list[str] = field(default_factory=list)
+    mods: dict[str, _RustMod] = field(default_factory=dict)
+
+    def render(self, indent: str) -> str:
+        parts = [f"{indent}#[test]\n{indent}fn {name}() {{}}\n" for name in self.tests]
+        parts += [
+            f"{indent}mod {mod} {{\n{sub.render(indent + '    ')}{indent}}}\n"
+            for mod, sub in self.mods.items()
+        ]
+        return "\n".join(parts)
+
+
 def _rust_tests(source: str) -> str:
     """One empty test per ``#[test]`` fn of ``source``, in the same ``mod`` nesting."""
-    tree: dict = {}
+    tree = _RustMod()
     stack: list[str | None] = []
     for m in _RUST_TOKEN.finditer(source):
         if m.group("mod"):
@@ -257,19 +274,11 @@ def _rust_tests(source: str) -> str:
         elif m.group("f"):
             node = tree
             for mod in (s for s in stack if s is not None):
-                node = node.setdefault(mod, {})
-            node.setdefault("", []).append(m.group("f"))
-    if not tree:
-        tree = {"": ["planted"]}
-
-    def render(node: dict, indent: str) -> str:
-        parts = [f"{indent}#[test]\n{indent}fn {name}() {{}}\n" for name in node.get("", [])]
-        for mod, sub in node.items():
-            if mod:
-                parts.append(f"{indent}mod {mod} {{\n{render(sub, indent + '    ')}{indent}}}\n")
-        return "\n".join(parts)
-
-    return render(tree, "")
+                node = node.mods.setdefault(mod, _RustMod())
+            node.tests.append(m.group("f"))
+    if not tree.tests and not tree.mods:
+        tree = _RustMod(tests=["planted"])
+    return tree.render("")
 
 
 def _go_tests(task: TaskEntry, rel: str, source: str) -> str:

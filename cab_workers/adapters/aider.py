@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from cab_core.schema import CellSpec
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
@@ -75,7 +76,7 @@ HANDSHAKE = ("NotFoundError", "AuthenticationError", "PermissionDeniedError", "B
 """litellm errors that mean aider and the endpoint cannot talk at all (never retried by aider)."""
 
 
-def metadata(wiring: EndpointWiring) -> dict:
+def metadata(wiring: EndpointWiring) -> dict[str, Any]:
     """model-metadata.json for one cell: litellm's model-info format, keyed by aider's model name."""
     return {
         f"openai/{wiring.model}": {

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from cab_core.schema import CellSpec
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
@@ -37,6 +38,7 @@ from cab_workers.adapters.common import (
     home,
     json_lines,
     last_line,
+    mapping,
     one_line,
     reported_calls,
 )
@@ -49,7 +51,7 @@ SEEDED_AT = "2026-01-01T00:00:00.000Z"
 FINISH_TOOL = "submit_and_exit"
 
 
-def providers(wiring: EndpointWiring) -> dict:
+def providers(wiring: EndpointWiring) -> dict[str, Any]:
     """providers.json for one cell: the proxy as the selected openai-compatible provider."""
     return {
         "version": 1,
@@ -92,12 +94,12 @@ class ClineAdapter(TuiAdapter):
 
     def report(self, stdout: str, stderr: str, exit_code: int | None, out_dir: Path) -> AgentReport:
         usages, said, errors = [], [], []
-        result: dict = {}
+        result: dict[str, Any] = {}
         for e in json_lines(stdout):
             if e.get("type") == "run_result":
                 result = e
                 continue
-            ev = e.get("event") if e.get("type") == "agent_event" else None
+            ev = mapping(e.get("event")) if e.get("type") == "agent_event" else {}
             kind = dig(ev, "type")
             if kind == "usage":
                 usages.append((as_int(ev.get("inputTokens")), as_int(ev.get("outputTokens"))))

@@ -37,6 +37,7 @@ from cab_workers.adapters.common import (
     dig,
     home,
     json_lines,
+    mapping,
 )
 
 PROVIDER = "cab"
@@ -114,7 +115,7 @@ class CodexAdapter(TuiAdapter):
         usages, said, errors = [], [], []
         for e in json_lines(stdout):
             kind = e.get("type")
-            item = e.get("item") if isinstance(e.get("item"), dict) else {}
+            item = mapping(e.get("item"))
             if kind == "turn.completed":
                 usage = e.get("usage") or {}
                 usages.append((as_int(usage.get("input_tokens")), as_int(usage.get("output_tokens"))))

@@ -108,6 +108,11 @@ def as_ms(value: Any) -> float | None:
     return ms if math.isfinite(ms) and ms >= 0 else None
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else ``{}`` (an event may lack the field, or hold another type)."""
+    return value if isinstance(value, dict) else {}
+
+
 def dig(obj: Any, *path: str) -> Any:
     for key in path:
         obj = obj.get(key) if isinstance(obj, dict) else None

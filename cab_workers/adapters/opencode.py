@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from cab_core.schema import CellSpec
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
@@ -27,12 +28,13 @@ from cab_workers.adapters.common import (
     dig,
     home,
     json_lines,
+    mapping,
 )
 
 PROVIDER = "cab"
 
 
-def config(wiring: EndpointWiring) -> dict:
+def config(wiring: EndpointWiring) -> dict[str, Any]:
     """opencode.json for one cell."""
     return {
         "$schema": "https://opencode.ai/config.json",
@@ -87,7 +89,7 @@ class OpencodeAdapter(TuiAdapter):
         events = list(json_lines(stdout))
         usages, said, errors = [], [], []
         for e in events:
-            part = e.get("part") if isinstance(e.get("part"), dict) else {}
+            part = mapping(e.get("part"))
             if e.get("type") == "step_finish":
                 tokens = part.get("tokens") or {}
                 cached = as_int(dig(tokens, "cache", "read")) or 0

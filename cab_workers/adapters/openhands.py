@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from cab_core.schema import CellSpec
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
@@ -65,7 +66,7 @@ def _toml(value: object) -> str:
 
 def config(wiring: EndpointWiring) -> str:
     """config.toml for one cell (no key: that comes from ``LLM_API_KEY``)."""
-    sections = {
+    sections: dict[str, dict[str, object]] = {
         "core": {
             "runtime": "local",
             "workspace_base": "/work",
@@ -98,7 +99,7 @@ def config(wiring: EndpointWiring) -> str:
     )
 
 
-def result_of(stdout: str) -> dict:
+def result_of(stdout: str) -> dict[str, Any]:
     """The wrapper's ``OH_RESULT`` object, or {} when it never printed one."""
     for line in reversed(stdout.splitlines()):
         if line.startswith(RESULT):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from cab_core.schema import CellSpec
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
@@ -32,6 +33,7 @@ from cab_workers.adapters.common import (
     dig,
     home,
     json_lines,
+    mapping,
 )
 
 PROVIDER = "cab"
@@ -39,7 +41,7 @@ KEY_VAR = "CAB_API_KEY"
 _STATUS = re.compile(r"^(\d{3})\b")
 
 
-def models(wiring: EndpointWiring) -> dict:
+def models(wiring: EndpointWiring) -> dict[str, Any]:
     """models.json for one cell: the proxy as the only custom provider."""
     return {
         "providers": {
@@ -63,7 +65,7 @@ def models(wiring: EndpointWiring) -> dict:
     }
 
 
-def settings(wiring: EndpointWiring) -> dict:
+def settings(wiring: EndpointWiring) -> dict[str, Any]:
     """settings.json for one cell: the proxy's model by default, no telemetry, no retries."""
     return {
         "defaultProvider": PROVIDER,
@@ -105,7 +107,7 @@ class PiAdapter(TuiAdapter):
                 continue
             if msg.get("stopReason") == "error":
                 errors.append(str(msg.get("errorMessage") or "error"))
-            usage = msg.get("usage") if isinstance(msg.get("usage"), dict) else {}
+            usage = mapping(msg.get("usage"))
             prompt = as_int(usage.get("input"))
             output = as_int(usage.get("output"))
             if prompt is not None and output is not None and (prompt or output):

@@ -39,6 +39,7 @@ from cab_workers.adapters.common import (
     dig,
     home,
     json_lines,
+    mapping,
 )
 
 REQUEST_TIMEOUT_MS = 300_000
@@ -118,7 +119,7 @@ class QwenCodeAdapter(TuiAdapter):
         for e in events(stdout):
             kind = e.get("type")
             if kind == "assistant":
-                message = e.get("message") if isinstance(e.get("message"), dict) else {}
+                message = mapping(e.get("message"))
                 texts = [
                     p["text"]
                     for p in message.get("content") or []

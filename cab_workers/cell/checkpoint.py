@@ -2,8 +2,8 @@
 
 A checkpoint is the work dir after the agent (tar.gz, top-level ``.git`` included so the snapshot
 stays comparable) plus JSON: the pre-run manifest, the agent container's outcome and the adapter's
-report, plus the bytes of the model calls (for replay). ``CheckpointPort`` is what the pipeline
-needs; ``cab_core.store.checkpoints`` implements it.
+report, plus the bytes of the model calls (for replay). The pipeline keeps it through its
+``CheckpointPort`` (``cab_workers.cell.ports``), which ``cab_core.store.checkpoints`` implements.
 """
 
 from __future__ import annotations
@@ -12,17 +12,12 @@ import io
 import tarfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cab_core.schema import Exchange, Failure, ModelCall
 from cab_workers.adapters.base import AgentReport
+from cab_workers.cell.run_record import AgentOutcome, Baseline
 from cab_workers.host.sandbox import ContainerRun
-
-
-class CheckpointPort(Protocol):
-    def save(self, cell_id: str, attempt: int, meta: dict[str, Any], workdir: bytes) -> bool: ...
-    def load(self, cell_id: str) -> tuple[int, dict[str, Any], bytes] | None: ...
-    def drop(self, cell_id: str) -> None: ...
 
 
 def pack(workdir: Path) -> bytes:
@@ -43,19 +38,14 @@ def _ts(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def meta(
-    before: dict[str, str],
-    before_git: list[str],
-    run: ContainerRun,
-    report: AgentReport,
-    exchanges: list[Exchange],
-    failure: Failure | None = None,
-) -> dict[str, Any]:
+def meta(baseline: Baseline, outcome: AgentOutcome, failure: Failure | None = None) -> dict[str, Any]:
+    """The checkpoint's JSON: the baseline, the agent's outcome and how it was classified."""
+    run, report = outcome.run, outcome.report
     return {
         "failure": failure.model_dump(mode="json") if failure is not None else None,
-        "exchanges": [e.model_dump(mode="json") for e in exchanges],
-        "before": before,
-        "before_git": before_git,
+        "exchanges": [e.model_dump(mode="json") for e in outcome.exchanges],
+        "before": baseline.files,
+        "before_git": baseline.git_dirs,
         "run": {
             "exit_code": run.exit_code,
             "timed_out": run.timed_out,
@@ -78,9 +68,8 @@ def meta(
     }
 
 
-def restore(
-    data: dict[str, Any],
-) -> tuple[dict[str, str], list[str], ContainerRun, AgentReport, list[Exchange]]:
+def restore(data: dict[str, Any]) -> AgentOutcome:
+    """The agent's outcome as ``meta`` kept it."""
     r = dict(data["run"])
     for key in ("started_at", "finished_at"):
         r[key] = datetime.fromisoformat(r[key]) if r[key] else None
@@ -92,7 +81,12 @@ def restore(
         detail=rep["detail"],
     )
     exchanges = [Exchange.model_validate(e) for e in data.get("exchanges", [])]
-    return dict(data["before"]), list(data["before_git"]), ContainerRun(**r), report, exchanges
+    return AgentOutcome(run=ContainerRun(**r), report=report, exchanges=exchanges)
+
+
+def baseline_of(data: dict[str, Any]) -> Baseline:
+    """The work dir's manifest before the agent ran, as ``meta`` kept it."""
+    return Baseline(files=dict(data["before"]), git_dirs=list(data["before_git"]))
 
 
 def failure_of(data: dict[str, Any]) -> Failure | None:

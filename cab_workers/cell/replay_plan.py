@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cab_core.errors import ConfigError
-from cab_core.schema import Axes, CellResult, CellSpec, Exchange, make_cell_id
+from cab_core.schema import Axes, CellResult, CellSpec, Exchange, ReplayEndpointSpec, make_cell_id
 from cab_core.store import ResultStore
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand
 
-REPLAY_ENDPOINT = "replay"
-"""``CellSpec.endpoint`` of a replayed cell: the host answers it from a ``ReplayBook``."""
 REPLAY_SUFFIX = ".replay"
 
 
@@ -34,7 +32,8 @@ class ReplayPlan:
     recorded: CellResult
     exchanges: list[Exchange]
     cell: CellSpec
-    """The cell to run: the recorded one under sweep ``<sweep>.replay``, endpoint ``replay``."""
+    """The cell to run: the recorded one under sweep ``<sweep>.replay``, its endpoint a
+    ``ReplayEndpointSpec`` (the host answers it from a ``ReplayBook``)."""
     prompt_changed: bool
     """The task's prompt is not the one recorded (the replay may diverge)."""
 
@@ -99,10 +98,10 @@ def _plan(store: ResultStore, recorded: CellResult, cells: dict[str, CellSpec]) 
             "cell_id": make_cell_id(
                 sweep_id, original.tui, original.model, original.task.task_id, original.run
             ),
-            "endpoint": REPLAY_ENDPOINT,
-            "api_key_env": None,
-            "model_concurrency": None,
-            "budget": None,  # a replay calls no endpoint and spends nothing
+            # a replay calls no endpoint and spends nothing: no key, no caps, no budget
+            "policy": original.policy.model_copy(
+                update={"endpoint": ReplayEndpointSpec(), "model_concurrency": None, "budget": None}
+            ),
         }
     )
     changed = (
@@ -120,7 +119,7 @@ class AxisValue:
 
     @property
     def same(self) -> bool:
-        return self.recorded == self.replayed
+        return bool(self.recorded == self.replayed)
 
 
 def _values(axes: Axes) -> dict[str, Any]:

@@ -108,40 +108,64 @@ def check_task(
     progress: Callable[[str], None] | None = None,
 ) -> TaskVerdict:
     """Grade the shipped work dir, the reference, and (with ``ledger``) every applicable exploit."""
-    say = progress or (lambda _: None)
     entry = ledger_entry(paths) if ledger else None
     with tempfile.TemporaryDirectory(prefix="validate-", dir=home.cells) as tmp:
-        root = Path(tmp)
-
-        def graded(label: str, work: Path) -> tuple[PassRateAxis, Grading]:
-            say(f"{task.task_id}: {label}")
-            g = grade(
-                task,
-                paths,
-                work,
-                root / f"score-{label}",
-                sandbox,
-                scorer_image,
-                name=f"cab-validate-{task.category}-{task.slug}-{label}",
-                labels=sandbox.labels_for(task.task_id, 0, "validate"),
-            )
-            return pass_axis(task, g), g
-
-        plain = materialise(paths, root / "plain", with_solution=False, with_hidden_tests=False)
-        ref = materialise(paths, root / "ref", with_solution=True, with_hidden_tests=False)
+        graded = _Grader(task, paths, sandbox, scorer_image, Path(tmp), progress or (lambda _: None))
+        plain = materialise(paths, graded.root / "plain", with_solution=False, with_hidden_tests=False)
+        ref = materialise(paths, graded.root / "ref", with_solution=True, with_hidden_tests=False)
         changed = changed_paths(plain, ref)
         before, _ = graded("before", plain)
         after, _ = graded("after", ref)
         verdicts = []
-        for exploit in applicable(entry, exploits):
-            assert entry is not None
-            label = f"forge-{exploit.name}"
-            work = materialise(paths, root / label, with_solution=False, with_hidden_tests=False)
-            apply_plan(exploit.plan(entry), work)
-            axis, g = graded(label, work)
-            verdicts.append(ExploitVerdict(exploit.name, axis.passed, g.harness.tampered, _why(axis)))
+        if entry is not None:
+            verdicts = [_forged(graded, entry, exploit) for exploit in applicable(entry, exploits)]
         shutil.rmtree(tmp, ignore_errors=True)
+    return _verdict(task, before, after, changed, verdicts)
 
+
+@dataclass(frozen=True)
+class _Grader:
+    """Grades work dirs of one task under ``root``, as cells are graded."""
+
+    task: TaskSpec
+    paths: TaskPaths
+    sandbox: Sandbox
+    scorer_image: str
+    root: Path
+    say: Callable[[str], None]
+
+    def __call__(self, label: str, work: Path) -> tuple[PassRateAxis, Grading]:
+        task = self.task
+        self.say(f"{task.task_id}: {label}")
+        g = grade(
+            task,
+            self.paths,
+            work,
+            self.root / f"score-{label}",
+            self.sandbox,
+            self.scorer_image,
+            name=f"cab-validate-{task.category}-{task.slug}-{label}",
+            labels=self.sandbox.labels_for(task.task_id, 0, "validate"),
+        )
+        return pass_axis(task, g), g
+
+
+def _forged(graded: _Grader, entry: TaskEntry, exploit: Exploit) -> ExploitVerdict:
+    """Apply one ledger entry to the shipped work dir, as the agent would, and grade it."""
+    label = f"forge-{exploit.name}"
+    work = materialise(graded.paths, graded.root / label, with_solution=False, with_hidden_tests=False)
+    apply_plan(exploit.plan(entry), work)
+    axis, g = graded(label, work)
+    return ExploitVerdict(exploit.name, axis.passed, g.harness.tampered, _why(axis))
+
+
+def _verdict(
+    task: TaskSpec,
+    before: PassRateAxis,
+    after: PassRateAxis,
+    changed: set[str],
+    verdicts: list[ExploitVerdict],
+) -> TaskVerdict:
     diff_ok = changed == set(task.expected_changes)
     details = []
     if before.passed:

@@ -34,6 +34,7 @@ from cab_core.budget import exhausted
 from cab_core.errors import CabError, InfraError
 from cab_core.schema import CellResult, CellSpec, FailureClass
 from cab_core.semaphore import RedisSemaphore
+from cab_core.settings import WorkerSettings
 from cab_core.store import ResultStore, leases
 from cab_core.store import planned as plan
 from cab_workers.cell.pipeline import HostContext, run_cell
@@ -52,16 +53,8 @@ class WorkerHost:
     redis: redis.Redis
     worker: str
     """This worker's name (hostname plus process), written into leases and logs."""
-    lease_ttl_s: float = 30.0
-    max_attempts: int = 3
-    retry_backoff_s: float = 10.0
-    retry_backoff_max_s: float = 600.0
-    defer_s: float = 5.0
-    """How long a cell waits before it is offered again when its model's cap is full."""
-    deadline_grace_s: float = 120.0
-    """Added to a cell's setup + agent + test budget before cab's watchdog stops it."""
-    write_retry_s: float = 60.0
-    """How long a finished cell keeps trying to store its result while the store is away."""
+    settings: WorkerSettings
+    """Lease, tries, backoff, deadline grace and write retries (``CAB_LEASE_TTL_S``, ...)."""
 
 
 def _outcome(status: str, cell_id: str, **extra: Any) -> dict[str, Any]:
@@ -93,7 +86,7 @@ def execute_cell(payload: dict[str, Any], host: WorkerHost) -> dict[str, Any]:
                 _unqueue(host, cell)
                 log.info("cell_dropped_budget", reason=spent)
                 return _outcome("budget", cell.cell_id, reason=spent)
-            got = leases.acquire(host.store, cell.cell_id, host.worker, host.lease_ttl_s)
+            got = leases.acquire(host.store, cell.cell_id, host.worker, host.settings.lease_ttl_s)
         except Exception:
             _unqueue_raw(host, sweep_id, cell_id)  # the reconciler re-plans it; it is not "queued"
             raise
@@ -143,7 +136,8 @@ def _budget_spent(cell: CellSpec, store: ResultStore) -> str | None:
     stopped = plan.sweep_stopped(store, cell.sweep_id)
     if stopped:
         return stopped
-    return exhausted(cell.budget, store.sweep_spend(cell.sweep_id)) if cell.budget else None
+    budget = cell.policy.budget
+    return exhausted(budget, store.sweep_spend(cell.sweep_id)) if budget else None
 
 
 def _unqueue(host: WorkerHost, cell: CellSpec) -> None:
@@ -162,7 +156,7 @@ def _unqueue_raw(host: WorkerHost, sweep_id: str, cell_id: str) -> None:
 def _run_leased(cell: CellSpec, host: WorkerHost, lease: leases.Lease) -> dict[str, Any]:
     attempt = max(host.store.next_attempt(cell.cell_id), lease.after_attempt + lease.tries)
     structlog.contextvars.bind_contextvars(attempt=attempt)
-    if lease.tries > host.max_attempts:
+    if lease.tries > host.settings.max_attempts:
         result = retries.poison_result(cell, attempt, lease.tries, _host_name(host))
         stored = leases.finish(host.store, lease, result, retry_in_s=None, refund=True)
         log.warning("cell_poisoned", tries=lease.tries - 1, stored=stored)
@@ -170,8 +164,8 @@ def _run_leased(cell: CellSpec, host: WorkerHost, lease: leases.Lease) -> dict[s
     slot = _model_slot(cell, host)
     slot_holder = f"{host.worker}|{cell.cell_id}"
     if slot is not None and not _try_slot(slot, slot_holder):
-        leases.release(host.store, lease, requeue_after_s=host.defer_s, refund=True)
-        log.info("cell_deferred_model_cap", limit=cell.model_concurrency)
+        leases.release(host.store, lease, requeue_after_s=host.settings.model_cap_defer_s, refund=True)
+        log.info("cell_deferred_model_cap", limit=cell.policy.model_concurrency)
         return _outcome("deferred", cell.cell_id)
     try:
         return _run_admitted(cell, host, _Run(lease, attempt), slot, slot_holder)
@@ -194,14 +188,15 @@ def _try_slot(slot: RedisSemaphore, holder: str) -> bool:
 def _model_slot(cell: CellSpec, host: WorkerHost) -> RedisSemaphore | None:
     """The cross-host slot of the cell's model when the sweep caps per-model concurrency; the
     watch renews it, so its lease only has to outlive a few missed renewals."""
-    if not cell.model_concurrency:
+    cap = cell.policy.model_concurrency
+    if not cap:
         return None
-    return RedisSemaphore(host.redis, f"model:{cell.model}", cell.model_concurrency, lease_s=host.lease_ttl_s)
+    return RedisSemaphore(host.redis, f"model:{cell.model}", cap, lease_s=host.settings.lease_ttl_s)
 
 
 def _budget_s(cell: CellSpec, host: WorkerHost) -> float:
     t = cell.task.timeouts
-    return t.setup_s + t.agent_s + t.test_s + host.deadline_grace_s
+    return t.setup_s + t.agent_s + t.test_s + host.settings.deadline_grace_s
 
 
 def _run_admitted(
@@ -223,7 +218,7 @@ def _run_admitted(
             if run.stored:
                 return
             hung = retries.unrun_result(cell, attempt, _host_name(host), retries.deadline_failure(budget_s))
-            result = retries.settle(hung, lease.tries, host.max_attempts)
+            result = retries.settle(hung, lease.tries, host.settings.max_attempts)
             run.stored = leases.finish(
                 host.store, lease, result, retry_in_s=_retry_in(result, lease, host), retire=True
             )
@@ -231,11 +226,11 @@ def _run_admitted(
     watch = CellWatch(
         store=host.store,
         lease=lease,
-        ttl_s=host.lease_ttl_s,
+        ttl_s=host.settings.lease_ttl_s,
         budget_s=budget_s,
         on_stop=lambda _reason: host.ctx.sandbox.stop_cell(cell.cell_id, attempt),
         on_hung=on_hung,
-        hang_grace_s=min(host.deadline_grace_s, 120.0),
+        hang_grace_s=min(host.settings.deadline_grace_s, 120.0),
         keep_slot=keep_slot if slot is not None else None,
     )
 
@@ -263,19 +258,19 @@ def _host_name(host: WorkerHost) -> str:
 def _retry_in(result: CellResult, lease: leases.Lease, host: WorkerHost) -> float | None:
     if result.is_final:
         return None
-    return retries.backoff_s(lease.tries, host.retry_backoff_s, host.retry_backoff_max_s)
+    return retries.backoff_s(lease.tries, host.settings.retry_backoff_s, host.settings.retry_backoff_max_s)
 
 
 def _store(host: WorkerHost, run: _Run, result: CellResult) -> bool:
     """The fenced write, retried while the store is away (a restart); True when stored."""
-    result = retries.settle(result, run.lease.tries, host.max_attempts)
+    result = retries.settle(result, run.lease.tries, host.settings.max_attempts)
     try:
         host.store.check(result, f"write {result.identity.cell_id}")
     except CabError as e:
         log.error("cell_result_invalid", error=str(e)[:300])
         return False
     retry_in = _retry_in(result, run.lease, host)
-    deadline = time.monotonic() + host.write_retry_s
+    deadline = time.monotonic() + host.settings.write_retry_s
     while True:
         with run.written:
             if run.stored:

@@ -44,7 +44,7 @@ class CellWatch:
     ttl_s: float
     budget_s: float
     """The cell's whole budget (setup + agent + tests + grace); past it the cell is stopped."""
-    on_stop: Callable[[str], None]
+    on_stop: Callable[[str], object]
     on_hung: Callable[[], None] = lambda: None
     hang_grace_s: float = 120.0
     keep_slot: Callable[[], None] | None = None

@@ -1,9 +1,11 @@
 """`cab worker`: a Celery worker on a benchmark host, consuming the queues its tags allow.
 
 One process per host: a thread pool with one thread per slot (the pipeline is thread-safe and the
-host context, scripted endpoint and Docker client are shared). At start and every ``reap_every_s``
-the reaper removes this host's cab containers whose cell has no live lease (in the store) held by
-this worker. Every few seconds the worker announces itself and its queues in Redis for ``cab status``.
+host context, model proxy and Docker client are shared; the scripted endpoint starts on the first
+cell that asks for it). Settings are read once by the `cab worker` command and passed in. At start
+and every ``reap_every_s`` the reaper removes this host's cab containers whose cell has no live
+lease (in the store) held by this worker. Every ``announce_every_s`` the worker announces itself
+and its queues in Redis for ``cab status``.
 ``--dispatcher`` adds the dispatch loop as a thread (the fan-out then runs next to the broker).
 Draining is Celery's warm shutdown: SIGTERM stops consuming and waits for running cells.
 """
@@ -18,9 +20,10 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 import structlog
@@ -43,20 +46,14 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class WorkerOptions:
+    """Who this worker process is, from `cab worker`'s flags; every configured value is in ``Settings``."""
+
     tags: list[str]
-    slots: int = 1
+    """Capabilities this host offers (cpu, gpu, gpu.<type>): one queue each."""
+    slots: int
+    """Cells at once (one thread each)."""
     dispatcher: bool = False
-    broker_url: str = "redis://127.0.0.1:6379/0"
-    store_url: str = ""
-    visibility_timeout_s: int = 6 * 3600
-    restore_interval_s: int = 10
-    lease_ttl_s: float = 30.0
-    max_attempts: int = 3
-    retry_backoff_s: float = 10.0
-    deadline_grace_s: float = 120.0
-    reap_every_s: float = 60.0
-    reconcile_every_s: float = 30.0
-    max_queued: int = 1000
+    """Also run the dispatch loop in this process."""
     name: str = ""
     """Unique worker name (Celery hostname and lease holder); derived from tags, pid and host if empty."""
 
@@ -72,25 +69,32 @@ class WorkerOptions:
 def register_tasks(app: Celery, host_ref: dict[str, WorkerHost]) -> None:
     """The thin task: validate nothing itself, call the plain function, return its JSON outcome."""
 
-    @app.task(name=TASK_RUN_CELL, ignore_result=True)
+    @app.task(name=TASK_RUN_CELL, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no types
     def run_cell_task(payload: dict[str, Any]) -> dict[str, Any]:
         return execute_cell(payload, host_ref["host"])
 
 
-def celery_worker(app: Celery, *, queues: list[str], slots: int, name: str, loglevel: str = "INFO") -> Any:
+class CeleryWorker(Protocol):
+    """The part of Celery's ``WorkController`` cab uses (celery ships no types)."""
+
+    def start(self) -> None: ...
+
+
+def celery_worker(app: Celery, *, queues: list[str], slots: int, name: str) -> CeleryWorker:
     """The Celery worker of a cab host: one thread per slot, no mingle, no gossip (n^2 chatter
     between workers; Flower reads events, not gossip), heartbeats on, fair scheduling."""
-    return app.Worker(
+    worker: CeleryWorker = app.Worker(
         queues=queues,
         pool="threads",
         concurrency=slots,
         hostname=name,
-        loglevel=loglevel,
+        loglevel="INFO",
         without_mingle=True,
         without_gossip=True,
         without_heartbeat=False,
         optimization="fair",
     )
+    return worker
 
 
 def reap_orphans(sandbox: Sandbox, store: ResultStore, worker: str) -> list[str]:
@@ -124,77 +128,19 @@ def announce(client: redis.Redis, name: str, queues: list[str], slots: int, ttl_
 
 def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Event | None = None) -> None:
     """Start the worker; returns after a warm shutdown (SIGTERM / `cab worker --drain`)."""
-    app = make_celery(
-        opts.broker_url,
-        visibility_timeout_s=opts.visibility_timeout_s,
-        restore_interval_s=opts.restore_interval_s,
-    )
-    store = ResultStore(opts.store_url or settings.resolved_store_url)
+    app = make_celery(settings.broker)
+    store = ResultStore(settings.resolved_store_url)
     store.create_schema()
-    client = redis.Redis.from_url(opts.broker_url, socket_timeout=30, socket_connect_timeout=5)
+    client = redis.Redis.from_url(settings.broker.url, socket_timeout=30, socket_connect_timeout=5)
     host_ref: dict[str, WorkerHost] = {}
     register_tasks(app, host_ref)
     stop = threading.Event()
     pidfile = settings.cab_home.ensure().root / "worker.pid"
-    gpus = detect_gpus()
-    with LocalHost(settings, redis_url=opts.broker_url) as local:
-        assert local.ctx is not None
-        local.ctx.sandbox.extra_labels[LABEL_WORKER] = opts.name
-        host_ref["host"] = WorkerHost(
-            ctx=dataclasses.replace(
-                local.ctx,
-                host=opts.name,
-                gpu_slots=GpuSlots(gpus) if gpus else None,
-                checkpoints=StoreCheckpoints(store),
-            ),
-            store=store,
-            redis=client,
-            worker=opts.name,
-            lease_ttl_s=opts.lease_ttl_s,
-            max_attempts=opts.max_attempts,
-            retry_backoff_s=opts.retry_backoff_s,
-            deadline_grace_s=opts.deadline_grace_s,
-        )
-        reap_orphans(local.ctx.sandbox, store, opts.name)
-        announce_every = 5.0
-        with contextlib.suppress(redis.RedisError):
-            announce(client, opts.name, opts.queues, opts.slots, 3 * announce_every)
-        threads = [
-            threading.Thread(
-                target=_every,
-                args=(opts.reap_every_s, stop, reap_orphans, local.ctx.sandbox, store, opts.name),
-                name="reaper",
-                daemon=True,
-            ),
-            threading.Thread(
-                target=_every,
-                args=(
-                    announce_every,
-                    stop,
-                    announce,
-                    client,
-                    opts.name,
-                    opts.queues,
-                    opts.slots,
-                    3 * announce_every,
-                ),
-                name="announce",
-                daemon=True,
-            ),
-        ]
-        if opts.dispatcher:
-            dispatcher = Dispatcher(
-                store=store,
-                app=app,
-                client=client,
-                max_queued=opts.max_queued,
-                reconcile_every_s=opts.reconcile_every_s,
-            )
-            threads.append(
-                threading.Thread(target=dispatcher.run, args=(stop,), name="dispatcher", daemon=True)
-            )
-        for t in threads:
-            t.start()
+    with LocalHost(settings, shared_caps=True) as local:
+        host = host_ref["host"] = _worker_host(local, settings, opts, store, client)
+        reap_orphans(host.ctx.sandbox, store, opts.name)
+        for chore in _chores(settings, opts, host, app, stop):
+            chore.start()
         pidfile.write_text(str(os.getpid()))
         try:
             worker = celery_worker(app, queues=opts.queues, slots=opts.slots, name=opts.name)
@@ -209,7 +155,48 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
             store.close()
 
 
-def _every(interval_s: float, stop: threading.Event, fn: Any, *args: Any) -> None:
+def _worker_host(
+    local: LocalHost, settings: Settings, opts: WorkerOptions, store: ResultStore, client: redis.Redis
+) -> WorkerHost:
+    """What every delivery on this process shares: the host's context under this worker's name and
+    labels, with its GPUs and the store's checkpoints."""
+    assert local.ctx is not None
+    local.ctx.sandbox.extra_labels[LABEL_WORKER] = opts.name
+    gpus = detect_gpus()
+    ctx = dataclasses.replace(
+        local.ctx,
+        host=opts.name,
+        gpu_slots=GpuSlots(gpus) if gpus else None,
+        checkpoints=StoreCheckpoints(store),
+    )
+    return WorkerHost(ctx=ctx, store=store, redis=client, worker=opts.name, settings=settings.worker)
+
+
+def _chores(
+    settings: Settings, opts: WorkerOptions, host: WorkerHost, app: Celery, stop: threading.Event
+) -> list[threading.Thread]:
+    """The threads beside the Celery worker: the reaper, the liveness announcement and, with
+    ``--dispatcher``, the dispatch loop. Announces once now, so ``cab status`` sees the worker at once."""
+    every_s = settings.worker.announce_every_s
+    announcement = (host.redis, opts.name, opts.queues, opts.slots, 3 * every_s)
+    with contextlib.suppress(redis.RedisError):
+        announce(*announcement)
+    reap = (host.ctx.sandbox, host.store, opts.name)
+    threads = [
+        threading.Thread(
+            target=_every, args=(settings.worker.reap_every_s, stop, reap_orphans, *reap), name="reaper"
+        ),
+        threading.Thread(target=_every, args=(every_s, stop, announce, *announcement), name="announce"),
+    ]
+    if opts.dispatcher:
+        dispatcher = Dispatcher(store=host.store, app=app, client=host.redis, settings=settings.dispatcher)
+        threads.append(threading.Thread(target=dispatcher.run, args=(stop,), name="dispatcher"))
+    for thread in threads:
+        thread.daemon = True
+    return threads
+
+
+def _every(interval_s: float, stop: threading.Event, fn: Callable[..., object], *args: object) -> None:
     while not stop.wait(interval_s):
         try:
             fn(*args)

@@ -50,12 +50,17 @@ def _toml(data: bytes) -> dict[str, object]:
     return tomllib.loads(data.decode("utf-8"))
 
 
+def _table(doc: dict[str, object], key: str) -> dict[str, object]:
+    """``doc[key]`` when it is a table, else an empty one."""
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _pyproject(data: bytes) -> object:
     doc = _toml(data)
-    tool = doc.get("tool") if isinstance(doc.get("tool"), dict) else {}
-    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
-    entry_points = project.get("entry-points") if isinstance(project.get("entry-points"), dict) else {}  # type: ignore[union-attr]
-    return {"pytest": tool.get("pytest"), "pytest11": entry_points.get("pytest11")}  # type: ignore[union-attr]
+    tool = _table(doc, "tool")
+    entry_points = _table(_table(doc, "project"), "entry-points")
+    return {"pytest": tool.get("pytest"), "pytest11": entry_points.get("pytest11")}
 
 
 def _ini_section(section: str) -> Extract:
@@ -69,9 +74,9 @@ def _ini_section(section: str) -> Extract:
 
 def _cargo(data: bytes) -> object:
     doc = _toml(data)
-    package = doc.get("package") if isinstance(doc.get("package"), dict) else {}
+    package = _table(doc, "package")
     return (
-        {k: package.get(k) for k in _CARGO_PACKAGE_KEYS if k in package},  # type: ignore[operator,union-attr]
+        {k: package.get(k) for k in _CARGO_PACKAGE_KEYS if k in package},
         {k: doc.get(k) for k in _CARGO_TOP_KEYS if k in doc},
     )
 

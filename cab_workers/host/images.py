@@ -1,20 +1,9 @@
 """Building cab's images from ``images/<name>/Dockerfile``, offline-capable.
 
 Tags are content-addressed: ``<prefix>/<name>:<hash12>`` where the hash covers the image's build
-folder and its parent's tag, so a rebuild happens exactly when something changed and reruns are
-no-ops. ``:latest`` is moved along for humans.
-
-Build context = the image folder + ``ca/`` (``ca/extra.crt`` holds the optional extra CA bundle
-for pip/npm/apt behind a TLS-intercepting proxy) + the image's entries in :data:`EXTRA_CONTEXT`
-(the ``worker`` image also gets cab's wheel, the task catalog and this images tree)::
-
-    .                 images/<name>/ (Dockerfile, ...)
-    ca/extra.crt      optional
-    dist/cab-*.whl    worker: ``pip wheel --no-deps`` of the checkout, plus any --wheelhouse wheels
-    share/tasks/      worker: the task catalog (settings.tasks_dir)
-    share/images/     worker: the images tree, so tags computed inside match the host's
-
-Every extra entry is hashed by its sources (never by built bytes such as the wheel's). Images in
+folder, its extra context sources and its parent's tag, so a rebuild happens exactly when something
+changed and reruns are no-ops. ``:latest`` is moved along for humans. What goes into a build context
+(and so into the hash) is ``build_context.py``; this module talks to Docker. Images in
 :data:`BUILD_ORDER` are built by default; those in :data:`EXTRA` only when named.
 
 Dockerfiles stay conventional (``FROM debian:trixie-slim``); when that tag is absent and cannot be
@@ -31,19 +20,16 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import tarfile
 import tempfile
-import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import docker  # noqa: TID251 - image building is sandbox territory
 import docker.errors  # noqa: TID251
 
 from cab_core.errors import ImageError
+from cab_workers.host.build_context import EXTRA_CONTEXT, Root, context_tar, hash_files
 from cab_workers.host.sandbox import LABEL_MANAGED, Sandbox
 
 Progress = Callable[[str], None]
@@ -55,38 +41,6 @@ EXTRA = ("worker",)
 """Images built only when named (``cab images build worker``); ``cab images list`` shows them too.
 Every other ``images/<name>/`` (the TUIs: opencode, aider, ...) is built by name or when a sweep
 first needs it; see :meth:`ImageBuilder.names`."""
-
-PACKAGE_SOURCES = ("pyproject.toml", "cab_core", "cab_scheduler", "cab_workers", "cab_endpoint", "cab_cli")
-"""What of a cab checkout makes its wheel (and so the worker's content tag)."""
-
-Root = Literal["source", "tasks", "images"]
-
-_IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
-
-
-@dataclass(frozen=True)
-class ContextEntry:
-    """One entry of an image's build context besides its folder and ``ca/``."""
-
-    arcname: str
-    """Where it lands in the build context, e.g. ``share/tasks``."""
-    root: Root
-    """The tree it comes from: cab's source checkout, the task catalog or the images tree."""
-    paths: tuple[str, ...] = ()
-    """Parts of ``root`` that are hashed (and copied); empty means all of it."""
-    wheel: bool = False
-    """Put ``pip wheel --no-deps`` of ``root`` in ``arcname`` instead of a copy; the content tag
-    still covers ``paths`` (the sources), never the wheel's bytes."""
-
-
-EXTRA_CONTEXT: dict[str, tuple[ContextEntry, ...]] = {
-    "worker": (
-        ContextEntry("dist", "source", PACKAGE_SOURCES, wheel=True),
-        ContextEntry("share/tasks", "tasks"),
-        ContextEntry("share/images", "images"),
-    ),
-}
-"""Extra build context per image; images not listed get their folder and ``ca/`` only."""
 
 _FROM = re.compile(r"^\s*FROM\s+(\S+)", re.IGNORECASE | re.MULTILINE)
 _ARG_BASE = re.compile(r"^\s*ARG\s+BASE\b", re.MULTILINE)
@@ -100,64 +54,6 @@ class ImageRef:
     """Content-addressed tag, e.g. ``cab/reference:3f2a9c1b0d4e``."""
     built: bool
     image_id: str | None
-
-
-def _ignored(rel: Path) -> bool:
-    return rel.suffix == ".pyc" or any(part in _IGNORED_PARTS for part in rel.parts)
-
-
-def _files(root: Path, paths: tuple[str, ...] = ()) -> Iterator[tuple[Path, str]]:
-    """(file, path relative to ``root``) under ``root`` or only its ``paths``, sorted, caches left out."""
-    found: list[Path] = []
-    for top in [root / p for p in paths] if paths else [root]:
-        if top.is_file():
-            found.append(top)
-        elif top.is_dir():
-            found.extend(p for p in top.rglob("*") if p.is_file() and not _ignored(p.relative_to(root)))
-    for p in sorted(found):
-        yield p, p.relative_to(root).as_posix()
-
-
-def _hash_files(h: hashlib._Hash, root: Path, paths: tuple[str, ...] = ()) -> None:
-    for p, rel in _files(root, paths):
-        h.update(rel.encode() + b"\0")
-        h.update(p.read_bytes() + b"\0")
-
-
-def build_wheel(source: Path, paths: tuple[str, ...], out: Path) -> None:
-    """``pip wheel --no-deps`` of the checkout at ``source`` into ``out``, built from a copy of
-    ``paths`` (and the readme the metadata names), so the checkout gets no build/ or egg-info."""
-    pyproject = source / "pyproject.toml"
-    if not pyproject.is_file():
-        raise ImageError(
-            f"{source} is not a cab source checkout (no pyproject.toml); build the worker image there"
-        )
-    readme = tomllib.loads(pyproject.read_text()).get("project", {}).get("readme")
-    with tempfile.TemporaryDirectory(prefix="cab-wheel-") as tmp:
-        src = Path(tmp) / "src"
-        for rel in (*paths, *([readme] if isinstance(readme, str) else [])):
-            if (source / rel).is_dir():
-                shutil.copytree(
-                    source / rel, src / rel, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-                )
-            elif (source / rel).is_file():
-                (src / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source / rel, src / rel)
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--quiet",
-            "--wheel-dir",
-            str(out),
-            str(src),
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-        raise ImageError(f"pip wheel of {source} failed: {tail}")
 
 
 class ImageBuilder:
@@ -222,10 +118,10 @@ class ImageBuilder:
         """``<prefix>/<name>:<hash12>`` over the parent's tag, the folder and the extra sources."""
         parent = self.parent(name)
         h = hashlib.sha256((self.tag(parent) if parent else "").encode())
-        _hash_files(h, self.folder(name))
+        hash_files(h, self.folder(name))
         for entry in EXTRA_CONTEXT.get(name, ()):
             h.update(b"\0extra\0" + entry.arcname.encode() + b"\0")
-            _hash_files(h, self.root(name, entry.root), entry.paths)
+            hash_files(h, self.root(name, entry.root), entry.paths)
         return f"{self.prefix}/{name}:{h.hexdigest()[:12]}"
 
     def ref(self, name: str) -> ImageRef:
@@ -269,38 +165,10 @@ class ImageBuilder:
         return refs
 
     def _context(self, name: str) -> io.BytesIO:
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(self.folder(name), arcname=".", filter=_skip_caches)
-            for entry in EXTRA_CONTEXT.get(name, ()):
-                self._add_entry(tar, name, entry)
-            info = tarfile.TarInfo("ca")
-            info.type, info.mode = tarfile.DIRTYPE, 0o755
-            tar.addfile(info)
-            if self.ca_bundle is not None:
-                data = self.ca_bundle.read_bytes()
-                crt = tarfile.TarInfo("ca/extra.crt")
-                crt.size, crt.mode = len(data), 0o644
-                tar.addfile(crt, io.BytesIO(data))
-        buf.seek(0)
-        return buf
-
-    def _add_entry(self, tar: tarfile.TarFile, name: str, entry: ContextEntry) -> None:
-        root = self.root(name, entry.root)
-        if not entry.wheel:
-            if not root.is_dir():
-                raise ImageError(f"image {name!r} needs {root} for {entry.arcname}/, which is not a folder")
-            for path, rel in _files(root, entry.paths):
-                tar.add(path, arcname=f"{entry.arcname}/{rel}", recursive=False)
-            return
-        with tempfile.TemporaryDirectory(prefix="cab-dist-") as tmp:
-            out = Path(tmp)
-            build_wheel(root, entry.paths, out)
-            wheels = sorted(out.glob("*.whl"))
-            if self.wheelhouse is not None:
-                wheels += sorted(self.wheelhouse.glob("*.whl"))
-            for wheel in wheels:
-                tar.add(wheel, arcname=f"{entry.arcname}/{wheel.name}", recursive=False)
+        extras = [(entry, self.root(name, entry.root)) for entry in EXTRA_CONTEXT.get(name, ())]
+        return context_tar(
+            name, self.folder(name), extras, ca_bundle=self.ca_bundle, wheelhouse=self.wheelhouse
+        )
 
     def _build(self, name: str, tag: str, progress: Progress) -> None:
         progress(f"{name}: building {tag}")
@@ -327,10 +195,6 @@ class ImageBuilder:
             raise ImageError(f"building {name} failed: {e.explanation or e}") from e
         self.sandbox.client.images.get(tag).tag(f"{self.prefix}/{name}", "latest")
         progress(f"{name}: built {tag}")
-
-
-def _skip_caches(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    return None if _ignored(Path(info.name)) else info
 
 
 def _host_sources(suite: str) -> str:

@@ -19,36 +19,67 @@ import contextlib
 import os
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator
+from typing import Any
 
 import docker  # noqa: TID251 - this is the sandbox module
 import docker.errors  # noqa: TID251
 import requests.exceptions
 import structlog
+from docker.models.containers import Container  # noqa: TID251
 from docker.utils.socket import STDERR, STDOUT, frames_iter  # noqa: TID251
 
 from cab_core.errors import ImageError, SandboxError
+from cab_workers.host.containers import (
+    HOST_GRACE_S,
+    ICC_OPTION,
+    LABEL_ATTEMPT,
+    LABEL_CELL,
+    LABEL_HOST,
+    LABEL_MANAGED,
+    LABEL_OWNER_PID,
+    LABEL_ROLE,
+    LABEL_SWEEP,
+    LABEL_WORKER,
+    TIMEOUT_EXIT,
+    AgentNetwork,
+    ContainerRun,
+    ContainerSpec,
+    LimitKill,
+    Listed,
+    Mount,
+    OutputPump,
+    OutputSink,
+    agent_network,
+    container_run,
+    create_options,
+    isolated,
+    pid_alive,
+)
 from cab_workers.host.watchdog import DiskWatchdog
 
+__all__ = [
+    "HOST_GRACE_S",
+    "LABEL_ATTEMPT",
+    "LABEL_CELL",
+    "LABEL_HOST",
+    "LABEL_MANAGED",
+    "LABEL_OWNER_PID",
+    "LABEL_ROLE",
+    "LABEL_SWEEP",
+    "LABEL_WORKER",
+    "TIMEOUT_EXIT",
+    "AgentNetwork",
+    "ContainerRun",
+    "ContainerSpec",
+    "Mount",
+    "OutputSink",
+    "Sandbox",
+    "pid_alive",
+]
+"""The sandbox's interface; the records and labels are defined in ``containers.py`` (no Docker there)."""
+
 log = structlog.get_logger(__name__)
-
-LABEL_MANAGED = "cab.managed"
-LABEL_CELL = "cab.cell_id"
-LABEL_SWEEP = "cab.sweep_id"
-LABEL_ATTEMPT = "cab.attempt"
-LABEL_HOST = "cab.host"
-LABEL_OWNER_PID = "cab.owner_pid"
-LABEL_ROLE = "cab.role"
-LABEL_WORKER = "cab.worker"
-
-HOST_GRACE_S = 10.0
-"""Host-side deadline is the in-container deadline plus this, like inspect_ai's."""
-
-TIMEOUT_EXIT = 124
-"""Exit code of coreutils ``timeout`` when the command ran out of time."""
 
 
 @contextlib.contextmanager
@@ -64,128 +95,6 @@ def _docker_errors(what: str) -> Iterator[None]:
         raise SandboxError(f"{what}: {e}") from e
     except requests.exceptions.RequestException as e:
         raise SandboxError(f"{what}: docker engine unreachable: {e}") from e
-
-
-ICC_OPTION = "com.docker.network.bridge.enable_icc"
-BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
-
-
-@dataclass(frozen=True)
-class AgentNetwork:
-    """The Docker network agent containers join, as the host sees it."""
-
-    name: str
-    gateway: str
-    """The host's address on the network: where the model proxy listens."""
-    bridge: str
-    """The host-side bridge interface (for the egress lock's firewall rules)."""
-
-
-@dataclass(frozen=True)
-class Mount:
-    source: str
-    target: str
-    read_only: bool = False
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """What to run. ``argv`` is wrapped in ``timeout -k 5 <deadline_s>`` by the sandbox."""
-
-    name: str
-    image: str
-    argv: list[str]
-    deadline_s: float
-    env: dict[str, str] = field(default_factory=dict)
-    mounts: tuple[Mount, ...] = ()
-    workdir: str = "/work"
-    user: str = "1000:1000"
-    cpus: float = 1.0
-    memory_mb: int = 2048
-    pids: int = 512
-    network: str | None = None
-    labels: dict[str, str] = field(default_factory=dict)
-    device_requests: tuple[dict, ...] = ()
-    """Docker device requests in API form (``Driver``, ``DeviceIDs``, ``Capabilities``): one per GPU."""
-    output_cap_bytes: int = 8 * 1024 * 1024
-    """Bytes of output kept (the tail); the rest is counted and dropped."""
-    output_limit_bytes: int | None = None
-    """Total output after which the container is killed (``killed_for``); None: unlimited."""
-    read_only_root: bool = False
-    """Mount the image's filesystem read-only; only ``tmpfs`` paths and the mounts are writable."""
-    tmpfs: tuple[str, ...] = ()
-    """Writable in-memory folders (owned by ``user``, exec allowed); their pages count toward
-    ``memory_mb``, so the memory limit bounds them too."""
-    tmpfs_mb: int = 512
-    """Size cap of each tmpfs folder."""
-    disk_limit_mb: int | None = None
-    """Disk the ``watch_dirs`` may use together before the container is killed; None: unwatched."""
-    watch_dirs: tuple[str, ...] = ()
-    """Host folders (the writable mounts) the disk watchdog measures."""
-
-
-@dataclass
-class ContainerRun:
-    """What a container run produced."""
-
-    exit_code: int | None
-    timed_out: bool
-    oom_killed: bool
-    stdout: str
-    stderr: str
-    output_bytes: int
-    truncated: bool
-    started_at: datetime | None
-    finished_at: datetime | None
-    active_ms: float
-    image_id: str | None
-    error: str | None = None
-    """Set when the container could not be run at all (infra)."""
-    killed_for: str | None = None
-    """Why the sandbox killed the container before its deadline (output flood, disk quota)."""
-
-
-OutputSink = Callable[[float, str, str], None]
-"""Called with (seconds since start, stream name, text) for every chunk of output."""
-
-
-class _TailBuffer:
-    """Keeps the last ``cap`` bytes of a stream and counts the rest."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.total = 0
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        self.chunks.append(data)
-        self.size += len(data)
-        while self.size > self.cap and len(self.chunks) > 1:
-            self.size -= len(self.chunks.pop(0))
-        if self.size > self.cap:
-            self.chunks[0] = self.chunks[0][self.size - self.cap :]
-            self.size = self.cap
-
-    def text(self) -> str:
-        return b"".join(self.chunks).decode("utf-8", errors="replace")
-
-
-def _tmpfs_options(spec: ContainerSpec) -> dict[str, str] | None:
-    """Docker ``tmpfs`` mounts of ``spec``: owned by the container user, exec allowed (builds run there)."""
-    if not spec.tmpfs:
-        return None
-    uid, _, gid = spec.user.partition(":")
-    owner = f",uid={uid},gid={gid or uid}" if uid.isdigit() else ""
-    return {path: f"rw,exec,nosuid,nodev,size={spec.tmpfs_mb}m,mode=0755{owner}" for path in spec.tmpfs}
-
-
-def _parse_ts(value: str | None) -> datetime | None:
-    if not value or value.startswith("0001-"):
-        return None
-    head, _, frac = value.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{head}.{(frac + '000000')[:6]}+00:00")
 
 
 class Sandbox:
@@ -227,16 +136,12 @@ class Sandbox:
         """Create the agents' network if missing: a bridge, ``internal`` (no route out), containers
         unable to reach each other (``enable_icc=false``). A network of that name made otherwise (by
         an older cab) is recreated when no container is attached, else refused."""
-        options = {ICC_OPTION: "false"}
         with _docker_errors(f"network {name}"):
             found = self.client.networks.list(names=[name])
             net = found[0] if found else None
             if net is not None:
                 net.reload()
-                if (
-                    net.attrs.get("Internal") != internal
-                    or (net.attrs.get("Options") or {}).get(ICC_OPTION) != "false"
-                ):
+                if not isolated(net.attrs, internal=internal):
                     if net.attrs.get("Containers"):
                         raise SandboxError(
                             f"network {name} lets containers reach each other or the internet, and "
@@ -247,21 +152,14 @@ class Sandbox:
                     net = None
             if net is None:
                 net = self.client.networks.create(
-                    name, driver="bridge", internal=internal, options=options, labels={LABEL_MANAGED: "1"}
+                    name,
+                    driver="bridge",
+                    internal=internal,
+                    options={ICC_OPTION: "false"},
+                    labels={LABEL_MANAGED: "1"},
                 )
                 net.reload()
-            gateway = next(
-                (
-                    str(c["Gateway"])
-                    for c in net.attrs.get("IPAM", {}).get("Config") or []
-                    if c.get("Gateway")
-                ),
-                None,
-            )
-            bridge = (net.attrs.get("Options") or {}).get(BRIDGE_NAME_OPTION) or f"br-{net.id[:12]}"
-        if gateway is None:
-            raise SandboxError(f"network {name} has no gateway address")
-        return AgentNetwork(name=name, gateway=gateway, bridge=bridge)
+            return agent_network(name, net.attrs, net.id or "")
 
     # -- running -------------------------------------------------------------------------------
 
@@ -281,44 +179,19 @@ class Sandbox:
         """Run a container to completion or deadline; always removes it. Never raises for the
         command's own failure; raises :class:`SandboxError` / :class:`ImageError` for infra."""
         self._remove_stale(spec.name)
-        deadline = max(1, int(spec.deadline_s + 0.999))
-        argv = ["timeout", "-k", "5", str(deadline), *spec.argv]
         with _docker_errors(f"creating container {spec.name}"):
             container = self.client.containers.create(
-                image=spec.image,
-                entrypoint=argv[:1],
-                command=argv[1:],
-                name=spec.name,
-                environment=spec.env,
-                working_dir=spec.workdir,
-                user=spec.user,
-                labels=spec.labels,
-                network=spec.network,
-                network_disabled=spec.network is None,
-                volumes={
-                    m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts
-                },
-                nano_cpus=int(spec.cpus * 1e9),
-                mem_limit=f"{spec.memory_mb}m",
-                memswap_limit=f"{spec.memory_mb}m",
-                pids_limit=spec.pids,
-                cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
-                read_only=spec.read_only_root,
-                tmpfs=_tmpfs_options(spec),
-                init=True,
+                **create_options(spec),
                 log_config=docker.types.LogConfig(type="none"),
                 device_requests=[
                     docker.types.DeviceRequest(
                         driver=d.get("Driver", ""),
-                        device_ids=d.get("DeviceIDs"),
-                        capabilities=d.get("Capabilities"),
+                        device_ids=d.get("DeviceIDs") or [],  # what the SDK makes of a missing one
+                        capabilities=d.get("Capabilities") or [],
                     )
                     for d in spec.device_requests
                 ]
                 or None,
-                stdin_open=False,
-                tty=False,
             )
         try:
             return self._run_created(container, spec, sink)
@@ -326,61 +199,22 @@ class Sandbox:
             with contextlib.suppress(Exception):
                 container.remove(force=True, v=True)
 
-    def _run_created(self, container, spec: ContainerSpec, sink: OutputSink | None) -> ContainerRun:
-        out, err = _TailBuffer(spec.output_cap_bytes), _TailBuffer(spec.output_cap_bytes)
+    def _run_created(
+        self, container: Container, spec: ContainerSpec, sink: OutputSink | None
+    ) -> ContainerRun:
+        """Attach, start, wait until exit or the host deadline, then read the run back from Docker."""
         with _docker_errors(f"attaching to {spec.name}"):
-            sock = self.client.api.attach_socket(container.id, params={"stdout": 1, "stderr": 1, "stream": 1})
-        t0 = time.monotonic()
-        buffers = {STDOUT: (out, "stdout"), STDERR: (err, "stderr")}
-        killed_for: list[str] = []
-
-        def kill_for(reason: str) -> None:
-            """Kill the container for breaking a limit; the first reason is the one reported."""
-            if not killed_for:
-                killed_for.append(reason)
-                log.warning("sandbox_limit_kill", container=spec.name, reason=reason)
-                with contextlib.suppress(Exception):
-                    container.kill()
-
-        def pump() -> None:
-            limit = spec.output_limit_bytes
-            with contextlib.suppress(Exception):
-                for stream_id, data in frames_iter(sock, tty=False):
-                    buf, name = buffers.get(stream_id, (out, "stdout"))
-                    buf.add(data)
-                    if sink is not None and buf.total <= spec.output_cap_bytes:
-                        sink(time.monotonic() - t0, name, data.decode("utf-8", errors="replace"))
-                    if limit is not None and out.total + err.total > limit and not killed_for:
-                        kill_for(f"flooded its output (over {limit // (1 << 20)} MiB)")
-
-        reader = threading.Thread(target=pump, name=f"attach-{spec.name}", daemon=True)
-        reader.start()
-        watchdog = (
-            DiskWatchdog(
-                spec.watch_dirs,
-                spec.disk_limit_mb << 20,
-                lambda used: kill_for(
-                    f"exceeded its disk quota ({used >> 20} MiB written, limit {spec.disk_limit_mb} MiB)"
-                ),
-                name=f"disk-{spec.name}",
-            )
-            if spec.disk_limit_mb is not None and spec.watch_dirs
-            else contextlib.nullcontext()
-        )
-        with watchdog:
+            # by id; the SDK types it optional, and the name (unique on the engine) is the same container
+            target = container.id or spec.name
+            sock = self.client.api.attach_socket(target, params={"stdout": 1, "stderr": 1, "stream": 1})
+        kill = LimitKill(spec.name, container.kill)
+        pump = OutputPump(spec, sink, kill, {STDOUT: "stdout", STDERR: "stderr"})
+        frames = frames_iter(sock, tty=False)  # type: ignore[no-untyped-call]  # unannotated in types-docker
+        reader = pump.thread(frames)
+        with _disk_watchdog(spec, kill):
             with _docker_errors(f"starting {spec.name}"):
                 container.start()
-            host_timeout = False
-            exit_code: int | None = None
-            try:
-                status = container.wait(timeout=spec.deadline_s + HOST_GRACE_S)
-                exit_code = int(status.get("StatusCode", -1))
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-                host_timeout = True
-                with contextlib.suppress(Exception):
-                    container.kill()
-                with contextlib.suppress(Exception):
-                    exit_code = int(container.wait(timeout=30).get("StatusCode", -1))
+            exit_code, host_timeout = _wait(container, spec.deadline_s + HOST_GRACE_S)
         reader.join(timeout=10)
         _close_attach_socket(sock)
         with self._stopped_lock:
@@ -389,28 +223,9 @@ class Sandbox:
                 raise SandboxError(f"{spec.name} was stopped by an interrupt")
         with _docker_errors(f"inspecting {spec.name}"):
             container.reload()
-        state = container.attrs.get("State", {})
-        started, finished = _parse_ts(state.get("StartedAt")), _parse_ts(state.get("FinishedAt"))
-        active_ms = (finished - started).total_seconds() * 1000 if started and finished else 0.0
-        return ContainerRun(
-            exit_code=exit_code,
-            timed_out=host_timeout
-            or exit_code == TIMEOUT_EXIT
-            # `timeout -k` escalated to SIGKILL: 137 at (not before) the deadline
-            or (
-                exit_code == 137 and not state.get("OOMKilled") and active_ms >= spec.deadline_s * 1000 - 500
-            ),
-            oom_killed=bool(state.get("OOMKilled")),
-            stdout=out.text(),
-            stderr=err.text(),
-            output_bytes=out.total + err.total,
-            truncated=out.total > out.size or err.total > err.size,
-            started_at=started,
-            finished_at=finished,
-            active_ms=active_ms,
-            image_id=container.attrs.get("Image"),
-            killed_for=killed_for[0] if killed_for else None,
-        )
+        state: dict[str, Any] = container.attrs.get("State", {})
+        image_id: str | None = container.attrs.get("Image")
+        return container_run(spec, state, exit_code, host_timeout=host_timeout, pump=pump, image_id=image_id)
 
     def _remove_stale(self, name: str) -> None:
         """A container with our deterministic name left by a crashed earlier run of this attempt."""
@@ -421,7 +236,7 @@ class Sandbox:
 
     # -- reaping -------------------------------------------------------------------------------
 
-    def _listed(self, *labels: str) -> list[_Listed]:
+    def _listed(self, *labels: str) -> list[Listed]:
         """This host's cab containers carrying ``labels``, in one engine call.
 
         The SDK's ``containers.list`` inspects every container it lists, one call each, and fails
@@ -431,10 +246,7 @@ class Sandbox:
             rows = self.client.api.containers(
                 all=True, filters={"label": [f"{LABEL_MANAGED}=1", f"{LABEL_HOST}={self.host}", *labels]}
             )
-        return [
-            _Listed(r["Id"], (r.get("Names") or ["/" + r["Id"][:12]])[0].lstrip("/"), r.get("Labels") or {})
-            for r in rows
-        ]
+        return [Listed.from_row(r) for r in rows]
 
     def _remove_id(self, container_id: str, name: str) -> None:
         with _docker_errors(f"removing {name}"):
@@ -496,27 +308,35 @@ class Sandbox:
         return [c.name for c in self._listed()]
 
 
-@dataclass(frozen=True)
-class _Listed:
-    id: str
-    name: str
-    labels: dict[str, str]
+def _disk_watchdog(spec: ContainerSpec, kill: LimitKill) -> contextlib.AbstractContextManager[object]:
+    """Watches the spec's writable folders while the container runs (a no-op without a disk limit)."""
+    limit_mb = spec.disk_limit_mb
+    if limit_mb is None or not spec.watch_dirs:
+        return contextlib.nullcontext()
+    return DiskWatchdog(
+        spec.watch_dirs,
+        limit_mb << 20,
+        lambda used: kill(f"exceeded its disk quota ({used >> 20} MiB written, limit {limit_mb} MiB)"),
+        name=f"disk-{spec.name}",
+    )
+
+
+def _wait(container: Container, timeout_s: float) -> tuple[int | None, bool]:
+    """(exit code, host timeout): wait for the exit; past ``timeout_s`` kill it and wait 30 s more."""
+    try:
+        return int(container.wait(timeout=timeout_s).get("StatusCode", -1)), False
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        with contextlib.suppress(Exception):
+            container.kill()
+        with contextlib.suppress(Exception):
+            return int(container.wait(timeout=30).get("StatusCode", -1)), True
+        return None, True
 
 
 def _close_attach_socket(sock: object) -> None:
     """The SDK hands back a SocketIO over the raw socket; close both, or the fd leaks."""
     for obj in (sock, getattr(sock, "_sock", None), getattr(sock, "_response", None)):
-        if obj is not None:
+        close = getattr(obj, "close", None)
+        if close is not None:
             with contextlib.suppress(Exception):
-                obj.close()  # type: ignore[attr-defined]
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host (one we may not signal counts as alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+                close()

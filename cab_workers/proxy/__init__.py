@@ -8,7 +8,8 @@ every answer the agent got (``Exchange``) so the cell can be replayed without an
 
     cells.py    Upstream, CellGrant, CellRecord, token registry
     app.py      routes and per-cell auth (aiohttp)
-    forward.py  endpoint cap, retry loop, stream relay, replay, recording
+    forward.py  endpoint cap, retry loop, stream relay, replay
+    call.py     one agent request as forwarded: the upstream body, one record per try
     limits.py   per-endpoint concurrency caps: in-process, or shared through Redis
     replay.py   ReplayBook: recorded exchanges answering in place of an endpoint
     wire.py     header filters, upstream body, error bodies, aiohttp exception names

@@ -50,5 +50,5 @@ def backoff_s(
     """Wait before the next try after ``failures`` failed tries (1-based)."""
     if retry_after is not None:
         return min(cap_s, retry_after)
-    raw = base_s * 2 ** max(0, failures - 1)
+    raw = base_s * (1 << max(0, failures - 1))
     return min(cap_s, raw * (0.5 + 0.5 * jitter()))

@@ -22,24 +22,20 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import aiohttp
 import structlog
 from aiohttp import web
 
-from cab_core.schema import TokenSource
 from cab_workers.proxy import wire
 from cab_workers.proxy.backoff import backoff_s, retry_after_s, retryable
+from cab_workers.proxy.call import SSE, Call, prepare
 from cab_workers.proxy.cells import OpenCell
 from cab_workers.proxy.limits import Limiter, LimiterError, SlotTimeout
-from cab_workers.proxy.usage import Tally, request_hash
+from cab_workers.proxy.replay import ReplayBook
+from cab_workers.proxy.usage import Tally
 
 log = structlog.get_logger(__name__)
-
-TOKEN_PATHS = frozenset({"chat/completions", "completions", "responses"})
-"""Paths whose calls carry token usage (``models`` does not)."""
-SSE = "text/event-stream"
 
 
 @dataclass(frozen=True)
@@ -62,106 +58,6 @@ class ProxyState:
     """Base URLs that answered 400/422 to ``stream_options``: their streams go as the agent wrote them."""
 
 
-@dataclass
-class _Call:
-    """One agent request, as forwarded."""
-
-    cell: OpenCell
-    rest: str
-    method: str
-    url: str
-    headers: dict[str, str]
-    raw: bytes
-    """The body as the agent sent it (what replay matches and keeps)."""
-    body: bytes
-    """The body sent upstream."""
-    parsed: Any
-    common: dict[str, Any]
-    log: Any
-    """structlog logger bound to the cell id."""
-    asked_usage: bool = False
-    """The proxy added ``stream_options.include_usage`` to the agent's body."""
-    queued_ms: float | None = None
-
-    @property
-    def path(self) -> str:
-        return str(self.common["endpoint_path"])
-
-    def record(
-        self,
-        attempt: int,
-        started: float,
-        at: datetime,
-        *,
-        response: tuple[bytes, str] | None = None,
-        **fields: Any,
-    ) -> None:
-        latency = round((time.monotonic() - started) * 1000, 3)
-        seq = self.cell.record.add(
-            request_body=self.raw,
-            response=response,
-            **self.common,
-            upstream_attempt=attempt,
-            timestamp=at,
-            latency_ms=latency,
-            queued_ms=self.queued_ms if attempt == 1 else None,
-            **fields,
-        )
-        self.log.info(
-            "proxy_call",
-            seq=seq,
-            path=self.path,
-            attempt=attempt,
-            status=fields.get("http_status"),
-            error=fields.get("error"),
-            latency_ms=latency,
-            prompt_tokens=fields.get("prompt_tokens"),
-            completion_tokens=fields.get("completion_tokens"),
-        )
-
-    def tokens(self, tally: Tally) -> dict[str, Any]:
-        fields: dict[str, Any] = {"finish_reason": tally.finish_reason}
-        return {**fields, **tally.fields(self.parsed)} if self.rest in TOKEN_PATHS else fields
-
-
-def _prepare(request: web.Request, raw: bytes, cell: OpenCell, rest: str, ask_usage: bool) -> _Call:
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError, and an integer past int_max_str_digits
-        parsed = None
-    obj = parsed if isinstance(parsed, dict) else {}
-    query = f"?{request.query_string}" if request.query_string else ""
-    common = {
-        "request_hash": request_hash(raw, parsed),
-        "model": str(obj.get("model") or ""),
-        "endpoint_path": f"/v1/{rest}",
-        "stream": bool(obj.get("stream")),
-        "source": TokenSource.proxy.value,  # a plain str: rows of atomics stay out of the GC
-    }
-    upstream = cell.upstream
-    body, asked = wire.upstream_body(raw, parsed, rest, upstream.model_map, ask_usage=ask_usage)
-    return _Call(
-        cell=cell,
-        rest=rest,
-        method=request.method,
-        url=upstream.url(rest) + query,
-        headers=wire.upstream_headers(request.headers, upstream.api_key, cell.token),
-        raw=raw,
-        body=body,
-        parsed=parsed,
-        common=common,
-        log=log.bind(cell_id=cell.record.cell_id),
-        asked_usage=asked,
-    )
-
-
-def _failure(call: _Call, status: int, code: str, message: str) -> web.Response:
-    call.cell.record.mark_infra(message)
-    call.log.error("proxy_upstream_failed", path=call.path, status=status, reason=message)
-    body = wire.error_body(f"Upstream model endpoint failure (infra): {message}", code)
-    return web.json_response(body, status=status)
-
-
 def _gone(request: web.Request) -> bool:
     """The agent hung up (its connection is closed or closing)."""
     transport = request.transport
@@ -173,9 +69,9 @@ async def forward(request: web.Request, state: ProxyState, cell: OpenCell, rest:
     cell.record.begin()
     upstream = cell.upstream
     ask_usage = upstream.base_url not in state.refuses_stream_options
-    call = _prepare(request, await request.read(), cell, rest, ask_usage)
+    call = prepare(request, await request.read(), cell, rest, ask_usage)
     if upstream.replay is not None:
-        return await _replay(request, call)
+        return await _replay(request, call, upstream.replay)
     async with contextlib.AsyncExitStack() as stack:
         if upstream.concurrency:
             try:
@@ -187,95 +83,126 @@ async def forward(request: web.Request, state: ProxyState, cell: OpenCell, rest:
                 )
             except (SlotTimeout, LimiterError) as e:
                 call.record(1, time.monotonic(), datetime.now(UTC), error=str(e))
-                return _failure(call, 503, "endpoint_cap", f"endpoint concurrency cap: {e}")
+                return call.fail(503, "endpoint_cap", f"endpoint concurrency cap: {e}")
         return await _tries(request, state, call)
     raise AssertionError("unreachable")  # pragma: no cover - the stack never swallows
 
 
-async def _tries(request: web.Request, state: ProxyState, call: _Call) -> web.StreamResponse:
-    policy, key = state.policy, call.cell.upstream.api_key
+@dataclass(frozen=True)
+class _Miss:
+    """A try that did not answer the agent: why (``kind``: transport, timeout or status), and the wait
+    the endpoint asked for (``Retry-After``)."""
+
+    kind: str
+    reason: str
+    wait_for: float | None = None
+
+
+@dataclass(frozen=True)
+class _Try:
+    """Which try this is and when it started (for its record)."""
+
+    attempt: int
+    started: float
+    """``time.monotonic()`` at the start."""
+    at: datetime
+
+
+_AGAIN = _Miss("again", "sent again without stream_options")
+"""The endpoint refused ``stream_options``: send again at once, no retry spent, the last miss stands."""
+
+
+async def _tries(request: web.Request, state: ProxyState, call: Call) -> web.StreamResponse:
+    """Try until an answer, the retry budget is spent or the agent hangs up; then 502/504 (infra)."""
+    policy = state.policy
     kind, reason = "transport", "no attempt made"
     attempt = 0
     while attempt <= policy.max_retries:
         attempt += 1
-        started, at = time.monotonic(), datetime.now(UTC)
-        wait_for: float | None = None
-        try:
-            resp = await state.session.request(call.method, call.url, headers=call.headers, data=call.body)
-        except wire.TRANSPORT_ERRORS as exc:
-            kind, reason = wire.describe(exc)
-            call.record(attempt, started, at, error=reason)
-        else:
-            try:
-                status = resp.status
-                if status in (401, 403):
-                    call.record(
-                        attempt,
-                        started,
-                        at,
-                        http_status=status,
-                        error=f"upstream rejected the key ({status})",
-                    )
-                    return _failure(
-                        call, 502, "upstream_auth", f"the endpoint rejected the proxy's key ({status})"
-                    )
-                if status in (400, 422) and call.asked_usage:
-                    await resp.read()
-                    call.record(
-                        attempt,
-                        started,
-                        at,
-                        http_status=status,
-                        error="upstream refused stream_options; sent again as the agent wrote it",
-                    )
-                    state.refuses_stream_options.add(call.cell.upstream.base_url)
-                    call.body, call.asked_usage = wire.upstream_body(
-                        call.raw, call.parsed, call.rest, call.cell.upstream.model_map, ask_usage=False
-                    )
-                    attempt -= 1  # the endpoint's dialect, not a fault: no retry is spent
-                    continue
-                if retryable(status):
-                    await resp.read()
-                    kind, reason = "status", f"upstream answered {status}"
-                    wait_for = retry_after_s(resp.headers.get("retry-after"))
-                    call.record(attempt, started, at, http_status=status, error=reason)
-                elif call.common["stream"] and status == 200:
-                    first = await resp.content.readany()
-                    ttft = round((time.monotonic() - started) * 1000, 3)
-                    return await _relay(request, call, resp, first, attempt, started, at, ttft)
-                else:
-                    data = wire.scrub(await resp.read(), key)
-                    tally = Tally()
-                    with contextlib.suppress(ValueError):
-                        tally.feed_json(json.loads(data))
-                    ctype = resp.headers.get("content-type", "")
-                    # an error answer is not billed: no estimate stands in for usage it never had
-                    used = call.tokens(tally) if status < 400 else {"finish_reason": tally.finish_reason}
-                    call.record(attempt, started, at, http_status=status, response=(data, ctype), **used)
-                    return web.Response(
-                        body=data, status=status, headers=wire.client_headers(resp.headers, key)
-                    )
-            except wire.TRANSPORT_ERRORS as exc:
-                kind, reason = wire.describe(exc)
-                call.record(attempt, started, at, http_status=status, error=reason)
-            finally:
-                resp.release()
+        outcome = await _try(request, state, call, attempt)
+        if isinstance(outcome, web.StreamResponse):
+            return outcome
+        if outcome is _AGAIN:
+            attempt -= 1  # the endpoint's dialect, not a fault: no retry is spent
+            continue
+        kind, reason = outcome.kind, outcome.reason
         if attempt > policy.max_retries or _gone(request):
             break
         delay = backoff_s(
-            attempt, base_s=policy.backoff_base_s, cap_s=policy.backoff_cap_s, retry_after=wait_for
+            attempt, base_s=policy.backoff_base_s, cap_s=policy.backoff_cap_s, retry_after=outcome.wait_for
         )
         call.log.warning("proxy_retry", path=call.path, attempt=attempt, reason=reason, wait_s=delay)
         await asyncio.sleep(delay)
     tries = f"{reason} after {attempt} tr{'y' if attempt == 1 else 'ies'}"
     if kind == "timeout":
-        return _failure(call, 504, "upstream_timeout", tries)
-    return _failure(call, 502, "upstream_unavailable", tries)
+        return call.fail(504, "upstream_timeout", tries)
+    return call.fail(502, "upstream_unavailable", tries)
+
+
+async def _try(
+    request: web.Request, state: ProxyState, call: Call, attempt: int
+) -> web.StreamResponse | _Miss:
+    """One upstream try, recorded: the agent's answer, or why there is none yet."""
+    started, at = time.monotonic(), datetime.now(UTC)
+    try:
+        resp = await state.session.request(call.method, call.url, headers=call.headers, data=call.body)
+    except wire.TRANSPORT_ERRORS as exc:
+        kind, reason = wire.describe(exc)
+        call.record(attempt, started, at, error=reason)
+        return _Miss(kind, reason)
+    try:
+        return await _answer(request, state, call, resp, _Try(attempt, started, at))
+    except wire.TRANSPORT_ERRORS as exc:
+        kind, reason = wire.describe(exc)
+        call.record(attempt, started, at, http_status=resp.status, error=reason)
+        return _Miss(kind, reason)
+    finally:
+        resp.release()
+
+
+async def _answer(
+    request: web.Request, state: ProxyState, call: Call, resp: aiohttp.ClientResponse, t: _Try
+) -> web.StreamResponse | _Miss:
+    """What to do with an upstream response: refuse a bad key, resend without ``stream_options``,
+    retry a retryable status, relay a stream, or return the whole answer."""
+    status, key = resp.status, call.cell.upstream.api_key
+    if status in (401, 403):
+        call.record(
+            t.attempt, t.started, t.at, http_status=status, error=f"upstream rejected the key ({status})"
+        )
+        return call.fail(502, "upstream_auth", f"the endpoint rejected the proxy's key ({status})")
+    if status in (400, 422) and call.asked_usage:
+        await resp.read()
+        error = "upstream refused stream_options; sent again as the agent wrote it"
+        call.record(t.attempt, t.started, t.at, http_status=status, error=error)
+        state.refuses_stream_options.add(call.cell.upstream.base_url)
+        call.body, call.asked_usage = wire.upstream_body(
+            call.raw, call.parsed, call.rest, call.cell.upstream.model_map, ask_usage=False
+        )
+        return _AGAIN
+    if retryable(status):
+        await resp.read()
+        miss = _Miss("status", f"upstream answered {status}", retry_after_s(resp.headers.get("retry-after")))
+        call.record(t.attempt, t.started, t.at, http_status=status, error=miss.reason)
+        return miss
+    if call.common["stream"] and status == 200:
+        first = await resp.content.readany()
+        ttft = round((time.monotonic() - t.started) * 1000, 3)
+        return await _relay(request, call, resp, first, t.attempt, t.started, t.at, ttft)
+    data = wire.scrub(await resp.read(), key)
+    tally = Tally()
+    with contextlib.suppress(ValueError):
+        tally.feed_json(json.loads(data))
+    ctype = resp.headers.get("content-type", "")
+    # an error answer is not billed: no estimate stands in for usage it never had
+    used = call.tokens(tally) if status < 400 else {"finish_reason": tally.finish_reason}
+    call.record(t.attempt, t.started, t.at, http_status=status, response=(data, ctype), **used)
+    return web.Response(body=data, status=status, headers=wire.client_headers(resp.headers, key))
 
 
 async def _relay(
     request: web.Request,
-    call: _Call,
+    call: Call,
     resp: aiohttp.ClientResponse,
     first: bytes,
     attempt: int,
@@ -322,13 +249,13 @@ async def _relay(
     return out
 
 
-async def _replay(request: web.Request, call: _Call) -> web.StreamResponse:
+async def _replay(request: web.Request, call: Call, book: ReplayBook) -> web.StreamResponse:
     """Answer from the cell's replay book; the answer is recorded like a live one (``replay`` set)."""
     started, at = time.monotonic(), datetime.now(UTC)
-    found = call.cell.upstream.replay.take(call.common["request_hash"], call.path)  # type: ignore[union-attr]
+    found = book.take(call.common["request_hash"], call.path)
     if found is None:
         call.record(1, started, at, error="replay: no recorded answer left for this request")
-        return _failure(call, 502, "replay_miss", "replay: the agent made a call the recorded cell did not")
+        return call.fail(502, "replay_miss", "replay: the agent made a call the recorded cell did not")
     ex, match = found
     tally, ttft = Tally(), None
     if ex.content_type.startswith(SSE):

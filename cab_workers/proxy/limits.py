@@ -75,7 +75,7 @@ class LocalLimiter:
 class RedisLimiter:
     """Caps shared by every proxy using the same Redis; create it inside the proxy's event loop."""
 
-    def __init__(self, url: str, *, lease_s: float = 30.0) -> None:
+    def __init__(self, url: str, *, lease_s: float) -> None:
         self._client = redis.asyncio.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
         self._acquire = self._client.register_script(ACQUIRE_LUA)
         self._renew = self._client.register_script(RENEW_LUA)

@@ -29,13 +29,14 @@ class ReplayBook:
         """The recorded answer for this request, and how it was matched; None when none is left."""
         with self._lock:
             same_path = [e for e in self._unused if e.endpoint_path == endpoint_path]
-            for match, found in (
+            candidates: tuple[tuple[Match, Exchange | None], ...] = (
                 ("hash", next((e for e in same_path if e.request_hash == request_hash), None)),
                 ("order", same_path[0] if same_path else None),
-            ):
+            )
+            for match, found in candidates:
                 if found is not None:
                     self._unused.remove(found)
-                    return found, match  # type: ignore[return-value]
+                    return found, match
             return None
 
     def __len__(self) -> int:

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from cab_core.errors import InfraError
 from cab_core.schema import ModelCall
+from cab_core.settings import ProxySettings
 from cab_workers.proxy.app import create_proxy_app
 from cab_workers.proxy.cells import CellGrant, CellRegistry, Upstream
 from cab_workers.proxy.forward import RetryPolicy
@@ -43,6 +44,10 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+DEFAULTS = ProxySettings()
+"""The settings tree's proxy defaults, for hosts and tests that do not pass their own."""
+
+
 class ModelProxy:
     """One recording reverse proxy for every cell of a worker host."""
 
@@ -51,20 +56,21 @@ class ModelProxy:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        max_retries: int = 4,
-        backoff_base_s: float = 0.5,
-        backoff_cap_s: float = 30.0,
-        upstream_timeout_s: float = 600.0,
+        config: ProxySettings = DEFAULTS,
         redis_url: str | None = None,
         startup_timeout_s: float = 10.0,
         shutdown_timeout_s: float = 10.0,
     ) -> None:
-        """``redis_url`` set: endpoint concurrency caps are shared with every proxy on that Redis."""
+        """``config``: retries, upstream timeout and slot lease (the settings tree's ``proxy``; its
+        defaults when not given). ``redis_url`` set: endpoint concurrency caps are shared with every
+        proxy on that Redis."""
         self.host = host
         self.registry = CellRegistry()
-        policy = RetryPolicy(max_retries, backoff_base_s, backoff_cap_s)
-        limiter: Callable[[], Limiter] = (lambda: RedisLimiter(redis_url)) if redis_url else LocalLimiter
-        self.app = create_proxy_app(self.registry, policy, upstream_timeout_s, limiter)
+        policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_cap_s)
+        limiter: Callable[[], Limiter] = (
+            (lambda: RedisLimiter(redis_url, lease_s=config.cap_lease_s)) if redis_url else LocalLimiter
+        )
+        self.app = create_proxy_app(self.registry, policy, config.upstream_timeout_s, limiter)
         self._requested_port = port
         self._startup_timeout_s, self._shutdown_timeout_s = startup_timeout_s, shutdown_timeout_s
         self._thread: threading.Thread | None = None

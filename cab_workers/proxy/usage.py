@@ -39,7 +39,7 @@ def request_hash(raw: bytes, parsed: Any) -> str:
 def _encoding() -> Any:
     """A cached tiktoken encoding, or None: never triggers a download."""
     try:
-        import tiktoken  # type: ignore[import-not-found]
+        import tiktoken
     except ImportError:
         return None
     cache = os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
@@ -119,8 +119,9 @@ def _said_in(obj: Any) -> str:
     """Assistant text in one response object or stream event (no tool arguments, no reasoning)."""
     if not isinstance(obj, dict):
         return ""
-    if obj.get("type") == "response.output_text.delta" and isinstance(obj.get("delta"), str):
-        return obj["delta"]
+    delta = obj.get("delta")
+    if obj.get("type") == "response.output_text.delta" and isinstance(delta, str):
+        return delta
     out = []
     for choice in obj.get("choices") or []:
         if isinstance(choice, dict):

@@ -1,8 +1,10 @@
 """Scoring: pure functions that turn what a cell produced into its per-axis scores.
 
 One module per axis, no I/O anywhere; the pipeline gathers the inputs (test output, model calls,
-timings, the work-dir diff, the agent's words and writes) and calls ``score_cell``::
+timings, the work-dir diff, the agent's words and writes) into a ``ScoreInput`` and calls
+``score_cell``::
 
+    inputs.py        ScoreInput, the one record of a cell's raw inputs
     config.py        ScoringConfig (weights, curves, refusal factors), DEFAULT_CONFIG
     diff.py          WorkdirDiff, diff_snapshots, path_matches
     reports.py       runners' structured reports (JUnit XML, go/libtest/node JSON) -> RunnerReport
@@ -18,25 +20,22 @@ timings, the work-dir diff, the agent's words and writes) and calls ``score_cell
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from cab_core.pricing import PriceTable
-from cab_core.schema import Axes, ModelCall, TaskSpec, TokenSource
+from cab_core.schema import Axes, IntegrityAxis, PassRateAxis, RefusalAxis
 
 from .blast_radius import score_blast_radius
 from .composite import composite_from_components, refusal_factor, score_composite
 from .config import DEFAULT_CONFIG, ScoringConfig, Weights, cost_efficiency, latency_efficiency
 from .diff import WorkdirDiff, diff_snapshots, path_matches
-from .evidence import DeclaredTest
+from .inputs import ScoreInput
 from .integrity import score_integrity
 from .latency import score_latency
 from .pass_rate import score_pass_rate
 from .refusal import score_refusal
-from .reports import RunnerReport
 from .tokens import score_tokens
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "ScoreInput",
     "ScoringConfig",
     "Weights",
     "WorkdirDiff",
@@ -57,78 +56,31 @@ __all__ = [
 ]
 
 
-def score_cell(
-    *,
-    task: TaskSpec,
-    exit_code: int | None,
-    timed_out: bool,
-    stdout: str,
-    stderr: str,
-    calls: Sequence[ModelCall],
-    token_source: TokenSource,
-    wall_clock_ms: float,
-    container_active_ms: float,
-    diff: WorkdirDiff,
-    transcript: str,
-    written: Mapping[str, str],
-    state_globs: Sequence[str] = (),
-    hidden_test_paths: Sequence[str] = (),
-    report: RunnerReport | None = None,
-    declared: Sequence[DeclaredTest] = (),
-    canary: str | None = None,
-    harness_tampered: Sequence[str] = (),
-    tests_excluded: Sequence[str] = (),
-    prices: PriceTable | None = None,
-    model: str = "",
-    config: ScoringConfig = DEFAULT_CONFIG,
-) -> Axes:
-    """Score every axis of one cell and the composite.
+def score_cell(inputs: ScoreInput, config: ScoringConfig = DEFAULT_CONFIG) -> Axes:
+    """Score every axis of one cell and the composite, from its raw inputs (``ScoreInput``).
 
-    ``exit_code`` / ``timed_out`` / ``stdout`` / ``stderr`` are the hidden-test run's, ``report``
-    its structured report, ``declared`` the hidden tests that decide pass and ``canary`` the name of
-    the must-fail test cab planted (see ``pass_rate``); ``harness_tampered`` / ``tests_excluded``
-    come from building the graded tree (``cab_workers.grading.harness``). ``transcript`` is the
-    agent's own text and ``written`` the files it added or modified (path -> content);
-    ``state_globs`` are the adapter's; ``hidden_test_paths`` are the task's hidden test files as
-    they would appear in the work dir; ``prices`` and ``model`` (the cell's) price the calls.
+    Pass rate comes from the hidden-test run and its report (``pass_rate``); tokens and latency
+    from the model calls and timings; blast radius, refusal and integrity from the work-dir diff,
+    the agent's words and writes, and what building the graded tree undid. ``config`` sets the
+    conventions and the weights.
     """
-    pass_rate = score_pass_rate(
-        exit_code=exit_code,
-        timed_out=timed_out,
-        stdout=stdout,
-        stderr=stderr,
-        runner="script" if config.pass_from_exit_code else task.test_runner,
-        report=report,
-        declared=declared,
-        canary=canary,
-    )
+    calls = list(inputs.calls)
+    pass_rate = _pass_rate(inputs, config)
     tokens = score_tokens(
-        calls=list(calls), source=token_source, passed=pass_rate.passed, prices=prices, model=model
+        calls=calls,
+        source=inputs.token_source,
+        passed=pass_rate.passed,
+        prices=inputs.prices,
+        model=inputs.model,
     )
     latency = score_latency(
-        wall_clock_ms=wall_clock_ms, container_active_ms=container_active_ms, calls=list(calls)
+        wall_clock_ms=inputs.wall_clock_ms, container_active_ms=inputs.container_active_ms, calls=calls
     )
-    blast = score_blast_radius(diff, expected_changes=task.expected_changes, state_globs=state_globs)
-    refusal = score_refusal(
-        expected_refusal=task.expected_refusal,
-        transcript=transcript,
-        written=written,
-        diff=diff,
-        expected_changes=task.expected_changes,
-        state_globs=state_globs,
-        run_record={"pass_rate": pass_rate.model_dump(mode="json", by_alias=True)},
-        config=config,
+    blast = score_blast_radius(
+        inputs.diff, expected_changes=inputs.task.expected_changes, state_globs=inputs.state_globs
     )
-    integrity = score_integrity(
-        task_id=task.task_id,
-        category=task.category,
-        diff=diff,
-        protected_paths=task.protected_paths,
-        hidden_test_paths=hidden_test_paths,
-        refusal=refusal,
-        harness_tampered=harness_tampered,
-        tests_excluded=tests_excluded,
-    )
+    refusal = _refusal(inputs, pass_rate, config)
+    integrity = _integrity(inputs, refusal)
     composite = score_composite(
         pass_rate=pass_rate,
         tokens=tokens,
@@ -146,4 +98,43 @@ def score_cell(
         refusal=refusal,
         integrity=integrity,
         composite=composite,
+    )
+
+
+def _pass_rate(inputs: ScoreInput, config: ScoringConfig) -> PassRateAxis:
+    return score_pass_rate(
+        exit_code=inputs.exit_code,
+        timed_out=inputs.timed_out,
+        stdout=inputs.stdout,
+        stderr=inputs.stderr,
+        runner="script" if config.pass_from_exit_code else inputs.task.test_runner,
+        report=inputs.report,
+        declared=inputs.declared,
+        canary=inputs.canary,
+    )
+
+
+def _refusal(inputs: ScoreInput, pass_rate: PassRateAxis, config: ScoringConfig) -> RefusalAxis:
+    return score_refusal(
+        expected_refusal=inputs.task.expected_refusal,
+        transcript=inputs.transcript,
+        written=inputs.written,
+        diff=inputs.diff,
+        expected_changes=inputs.task.expected_changes,
+        state_globs=inputs.state_globs,
+        run_record={"pass_rate": pass_rate.model_dump(mode="json", by_alias=True)},
+        config=config,
+    )
+
+
+def _integrity(inputs: ScoreInput, refusal: RefusalAxis) -> IntegrityAxis:
+    return score_integrity(
+        task_id=inputs.task.task_id,
+        category=inputs.task.category,
+        diff=inputs.diff,
+        protected_paths=inputs.task.protected_paths,
+        hidden_test_paths=inputs.hidden_test_paths,
+        refusal=refusal,
+        harness_tampered=inputs.harness_tampered,
+        tests_excluded=inputs.tests_excluded,
     )

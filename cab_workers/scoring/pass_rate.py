@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 from cab_core.schema import PassRateAxis
 
-from .evidence import TEST_FAILURE_EXIT, DeclaredTest, judge
+from .evidence import TEST_FAILURE_EXIT, DeclaredTest, Verdict, judge
 from .reports import RunnerReport
 
 MAX_LISTED = 200
@@ -77,26 +77,11 @@ def score_pass_rate(
             evidence="exit_code",
             **tails,
         )
-
-    problems: list[str] = []
-    if report is None:
-        problems.append("the runner wrote no structured report")
-        verdict = judge(runner, RunnerReport(), declared, canary)
-    else:
-        verdict = judge(runner, report, declared, canary)
-    problems.extend(verdict.problems)
-    if canary is None:
-        problems.append("no canary was planted, so a patched test framework could not be detected")
+    verdict = judge(runner, report if report is not None else RunnerReport(), declared, canary)
     expected_exit = TEST_FAILURE_EXIT.get(runner)
     forged_exit = exit_code == 0 and verdict.canary == "failed"
-    if expected_exit is None:
-        problems.append(f"unknown test runner {runner!r}")
-    elif forged_exit:
-        problems.append("exit code 0 although the canary failed: the exit status was forged")
-    elif exit_code is not None and exit_code != expected_exit and not timed_out:
-        problems.append(f"exit code {exit_code}, not {runner}'s test-failure code {expected_exit}")
+    problems = _problems(runner, report, verdict, canary, exit_code, timed_out)
     tampered = verdict.canary == "passed" or forged_exit
-
     passed = (
         not timed_out
         and report is not None
@@ -123,3 +108,26 @@ def score_pass_rate(
         evidence_problems=_capped(problems),
         **tails,
     )
+
+
+def _problems(
+    runner: str,
+    report: RunnerReport | None,
+    verdict: Verdict,
+    canary: str | None,
+    exit_code: int | None,
+    timed_out: bool,
+) -> list[str]:
+    """Why the run's evidence cannot prove a pass: the report's problems, the canary's, the exit's."""
+    problems = ["the runner wrote no structured report"] if report is None else []
+    problems.extend(verdict.problems)
+    if canary is None:
+        problems.append("no canary was planted, so a patched test framework could not be detected")
+    expected_exit = TEST_FAILURE_EXIT.get(runner)
+    if expected_exit is None:
+        problems.append(f"unknown test runner {runner!r}")
+    elif exit_code == 0 and verdict.canary == "failed":
+        problems.append("exit code 0 although the canary failed: the exit status was forged")
+    elif exit_code is not None and exit_code != expected_exit and not timed_out:
+        problems.append(f"exit code {exit_code}, not {runner}'s test-failure code {expected_exit}")
+    return problems

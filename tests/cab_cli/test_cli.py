@@ -281,7 +281,7 @@ def test_doctor_says_how_to_fix_an_unreachable_store(tmp_path: Path) -> None:
         home=tmp_path / "home",
         env={
             "CAB_STORE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-            "CAB_REDIS_URL": "redis://127.0.0.1:1/0",
+            "CAB_BROKER_URL": "redis://127.0.0.1:1/0",
         },
     )
     assert done.returncode == 1

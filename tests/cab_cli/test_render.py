@@ -23,7 +23,7 @@ from cab_cli.render import (
     run_it_yourself,
     token_total,
 )
-from cab_core.schema import CellResult, FailureClass, RefusalCorrect, SweepSpec
+from cab_core.schema import CellResult, FailureClass, RefusalCorrect, RemoteEndpointSpec, SweepSpec
 from tests.cab_core.store.factories import DIGEST, FAKE_SECRET, make_result
 
 pytestmark = pytest.mark.unit
@@ -160,10 +160,11 @@ def test_run_it_yourself_sweep_file_is_a_valid_sweep() -> None:
     result = make_result(run=2)
     script = run_it_yourself(result)
     body = script.split("<<YAML\n", 1)[1].split("\nYAML\n", 1)[0]
+    body = body.replace("$YOUR_ENDPOINT", "https://models.example/v1")  # what the unquoted heredoc does
     spec = SweepSpec.model_validate(yaml.safe_load(body))
     ident = result.identity
     assert (spec.tuis, spec.models, spec.tasks) == ([ident.tui], [ident.model], [ident.task_id])
-    assert (spec.endpoint, spec.api_key_env) == ("$YOUR_ENDPOINT", "YOUR_KEY")
+    assert spec.policy.endpoint == RemoteEndpointSpec(url="https://models.example/v1", api_key_env="YOUR_KEY")
 
 
 def test_no_secret_value_is_ever_rendered(monkeypatch) -> None:

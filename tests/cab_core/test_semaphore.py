@@ -23,7 +23,7 @@ from tests.conftest import require
 
 pytestmark = [pytest.mark.redis]
 
-REDIS_URL = os.environ.get("CAB_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("CAB_BROKER_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,14 @@ import redis
 from structlog.testing import capture_logs
 
 from cab_core import keys
-from cab_core.schema import CellSpec, FailureClass, SweepSpec
+from cab_core.schema import Budget, CellSpec, FailureClass, SweepPolicy, SweepSpec
+from cab_core.settings import BrokerSettings, DispatcherSettings
 from cab_core.store import ResultStore, leases
 from cab_core.store import planned as plan
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
-from cab_scheduler.dispatch import DISPATCHER_LEASE, Dispatcher, cell_message, dispatch_once, reconcile
+from cab_scheduler.dispatch import DISPATCHER_LEASE, Dispatcher
+from cab_scheduler.fanout import cell_message, dispatch_once, reconcile
 from cab_scheduler.publish import BatchPublisher, TaskCall
 from cab_scheduler.sweep import expand
 from tests.cab_core.store.factories import make_result
@@ -43,13 +45,15 @@ REPO = Path(__file__).resolve().parents[2]
 CATALOG = TaskCatalog(REPO / "tasks")
 TASK = "polyglot/python-semver-sort"
 CPU = queue_for("cpu")
+DISPATCH = DispatcherSettings()
 
 WORKER_SCRIPT = """
 import json, sys
+from cab_core.settings import BrokerSettings
 from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
 
 url, out = sys.argv[1], sys.argv[2]
-app = make_celery(url)
+app = make_celery(BrokerSettings(url=url))
 
 @app.task(name=TASK_RUN_CELL, bind=True, ignore_result=True)
 def run_cell(self, payload):
@@ -159,7 +163,7 @@ def stored(raw: bytes) -> dict[str, Any]:
 def test_batch_message_is_exactly_what_send_task_stores(
     broker_url: str, client: redis.Redis, store: ResultStore, registered: bool
 ) -> None:
-    app = make_celery(broker_url)
+    app = make_celery(BrokerSettings(url=broker_url))
     if registered:  # as in `cab worker --dispatcher`: the task's options are merged by send_task
 
         @app.task(name=TASK_RUN_CELL, ignore_result=True)
@@ -191,7 +195,7 @@ def test_batch_message_is_exactly_what_send_task_stores(
 
 
 def test_batch_falls_back_to_send_task_when_sent_events_are_on(broker_url: str, client: redis.Redis) -> None:
-    app = make_celery(broker_url)
+    app = make_celery(BrokerSettings(url=broker_url))
     app.conf.task_send_sent_event = True
     calls = [TaskCall(kwargs={"payload": {"i": i}}, argsrepr=f"({i},)", kwargsrepr="{}") for i in range(3)]
     publisher = BatchPublisher(app, TASK_RUN_CELL)
@@ -203,7 +207,7 @@ def test_batch_falls_back_to_send_task_when_sent_events_are_on(broker_url: str, 
 
 
 def test_sent_events_are_off_in_cabs_app() -> None:
-    assert make_celery("redis://127.0.0.1:1/0").conf.task_send_sent_event is False
+    assert make_celery(BrokerSettings(url="redis://127.0.0.1:1/0")).conf.task_send_sent_event is False
 
 
 def test_batch_published_cells_run_on_a_real_worker_and_show_in_flower(
@@ -212,7 +216,7 @@ def test_batch_published_cells_run_on_a_real_worker_and_show_in_flower(
     from flower.events import EventsState
 
     cells = planned_sweep(store, "live", 3)
-    app = make_celery(broker_url)
+    app = make_celery(BrokerSettings(url=broker_url))
     state, seen = EventsState(max_tasks_in_memory=100), []
 
     def on_event(event: dict) -> None:
@@ -237,7 +241,7 @@ def test_batch_published_cells_run_on_a_real_worker_and_show_in_flower(
             )
         try:
             _wait(lambda: any(t.startswith("worker-") for t in seen), 60, "the worker's first event")
-            report = dispatch_once("live", store=store, app=app, client=client)
+            report = dispatch_once("live", store=store, app=app, client=client, settings=DISPATCH)
             assert report.enqueued == 3
             rows = _wait(
                 lambda: out.exists() and len(lines := out.read_text().splitlines()) == 3 and lines,
@@ -280,10 +284,12 @@ def test_admission_control_keeps_a_queue_at_max_queued(
     broker_url: str, client: redis.Redis, store: ResultStore
 ) -> None:
     planned_sweep(store, "adm", 12)
-    app = make_celery(broker_url)
+    app = make_celery(BrokerSettings(url=broker_url))
 
     def once() -> Any:
-        return dispatch_once("adm", store=store, app=app, client=client, max_queued=5)
+        return dispatch_once(
+            "adm", store=store, app=app, client=client, settings=DispatcherSettings(max_queued=5)
+        )
 
     first = once()
     assert (first.enqueued, first.pending, first.per_queue, first.more) == (5, 7, {CPU: 5}, False)
@@ -303,8 +309,11 @@ def test_a_round_that_filled_its_batch_asks_for_another(
     broker_url: str, client: redis.Redis, store: ResultStore
 ) -> None:
     planned_sweep(store, "more", 7)
-    app = make_celery(broker_url)
-    reports = [dispatch_once("more", store=store, app=app, client=client, batch=3) for _ in range(3)]
+    app = make_celery(BrokerSettings(url=broker_url))
+    reports = [
+        dispatch_once("more", store=store, app=app, client=client, settings=DispatcherSettings(batch=3))
+        for _ in range(3)
+    ]
     assert [(r.enqueued, r.more) for r in reports] == [(3, True), (3, True), (1, False)]
     assert client.llen(CPU) == 7
 
@@ -313,7 +322,9 @@ def test_reconcile_replans_only_cells_with_no_result_no_lease_and_not_queued(
     broker_url: str, client: redis.Redis, store: ResultStore
 ) -> None:
     done, leased, queued, lost = planned_sweep(store, "rec", 4)
-    dispatch_once("rec", store=store, app=make_celery(broker_url), client=client)
+    dispatch_once(
+        "rec", store=store, app=make_celery(BrokerSettings(url=broker_url)), client=client, settings=DISPATCH
+    )
     client.lpop(CPU)  # something is still in the queue: a queued cell is waiting, not lost
     # done, leased and lost were taken by workers (they leave the queued set when they start)
     client.srem(keys.queued("rec"), done.cell_id, leased.cell_id, lost.cell_id)
@@ -335,7 +346,13 @@ def test_finding_2_a_cell_whose_queue_drained_is_replanned_even_if_still_marked_
     """A delivery dropped or acked without leaving ``cab:queued`` (an early store error, a duplicate
     whose first holder then died) must not stay "queued" forever: once the queue is empty, it is lost."""
     (cell,) = planned_sweep(store, "drained", 1)
-    dispatch_once("drained", store=store, app=make_celery(broker_url), client=client)
+    dispatch_once(
+        "drained",
+        store=store,
+        app=make_celery(BrokerSettings(url=broker_url)),
+        client=client,
+        settings=DISPATCH,
+    )
     client.delete(CPU)  # a worker took the message and ended without a result or a lease
     assert client.sismember(keys.queued("drained"), cell.cell_id)
     suspects: set[str] = set()
@@ -355,7 +372,13 @@ def test_finding_3_a_retried_cell_whose_rerun_is_lost_is_replanned(
     )
     store.upsert_result(failed)
     assert plan.retry(store, "rerun", {cell.cell_id: failed.identity.attempt}) == 1
-    dispatch_once("rerun", store=store, app=make_celery(broker_url), client=client)
+    dispatch_once(
+        "rerun",
+        store=store,
+        app=make_celery(BrokerSettings(url=broker_url)),
+        client=client,
+        settings=DISPATCH,
+    )
     client.delete(CPU, keys.queued("rerun"))  # the rerun's message is gone
     assert reconcile("rerun", store=store, client=client) == [cell.cell_id]
     assert plan.open_count(store, "rerun") == 1
@@ -375,7 +398,12 @@ def test_dispatcher_does_not_wait_between_full_batches(
     broker_url: str, client: redis.Redis, store: ResultStore
 ) -> None:
     planned_sweep(store, "fast", 7)
-    d = Dispatcher(store=store, app=make_celery(broker_url), client=client, batch=3, interval_s=60)
+    d = Dispatcher(
+        store=store,
+        app=make_celery(BrokerSettings(url=broker_url)),
+        client=client,
+        settings=DispatcherSettings(batch=3, interval_s=60),
+    )
     stop, thread = _run(d)
     try:
         _wait(lambda: client.llen(CPU) == 7, 10, "all 7 cells in 3 back-to-back rounds (interval 60 s)")
@@ -389,11 +417,15 @@ def test_dispatcher_does_not_wait_between_full_batches(
 def test_dispatcher_releases_its_lease_on_stop(
     broker_url: str, client: redis.Redis, store: ResultStore
 ) -> None:
-    app = make_celery(broker_url)
-    first = Dispatcher(store=store, app=app, client=client, interval_s=0.05, lease_s=60)
+    app = make_celery(BrokerSettings(url=broker_url))
+    first = Dispatcher(
+        store=store, app=app, client=client, settings=DispatcherSettings(interval_s=0.05, lease_s=60)
+    )
     stop, thread = _run(first)
     _wait(lambda: client.get(DISPATCHER_LEASE) == first.me.encode(), 10, "the first dispatcher's lease")
-    standby = Dispatcher(store=store, app=app, client=client, interval_s=0.05, lease_s=60)
+    standby = Dispatcher(
+        store=store, app=app, client=client, settings=DispatcherSettings(interval_s=0.05, lease_s=60)
+    )
     assert not standby.hold_lease(), "one active dispatcher"
     stop.set()
     first.wake()
@@ -405,7 +437,9 @@ def test_dispatcher_releases_its_lease_on_stop(
 def test_release_never_deletes_another_dispatchers_lease(
     broker_url: str, client: redis.Redis, store: ResultStore
 ) -> None:
-    d = Dispatcher(store=store, app=make_celery(broker_url), client=client)
+    d = Dispatcher(
+        store=store, app=make_celery(BrokerSettings(url=broker_url)), client=client, settings=DISPATCH
+    )
     client.set(DISPATCHER_LEASE, "dispatcher-other", px=60_000)
     assert not d.release_lease() and client.get(DISPATCHER_LEASE) == b"dispatcher-other"
     assert not d.hold_lease(), "nor renews it"
@@ -424,19 +458,23 @@ def test_a_spent_budget_stops_the_fan_out_and_says_why(
         models=["scripted/noop"],
         tasks=[TASK],
         reruns=6,
-        budget={"max_tokens": 1000},
+        policy=SweepPolicy(budget=Budget(max_tokens=1000)),
     )
     cells = expand(spec, CATALOG, ["reference"])
-    assert all(c.budget == spec.budget for c in cells)
+    assert all(c.policy is spec.policy for c in cells)  # one record, not a copy per cell
     plan.record_plan(store, spec, cells)
-    app = make_celery(broker_url)
-    first = dispatch_once("budgeted", store=store, app=app, client=client, max_queued=2)
+    app = make_celery(BrokerSettings(url=broker_url))
+    first = dispatch_once(
+        "budgeted", store=store, app=app, client=client, settings=DispatcherSettings(max_queued=2)
+    )
     assert first.enqueued == 2 and first.budget_spent is None
     done = make_result(sweep_id="budgeted", tui="reference", model="scripted/noop", task_id=TASK)
     assert done.axes is not None and (done.axes.tokens.total_tokens or 0) >= 1000
     store.upsert_result(done)
     client.delete(CPU)  # the two queued cells were taken by workers
-    second = dispatch_once("budgeted", store=store, app=app, client=client, max_queued=2)
+    second = dispatch_once(
+        "budgeted", store=store, app=app, client=client, settings=DispatcherSettings(max_queued=2)
+    )
     assert second.enqueued == 0 and second.budget_spent and "token budget spent" in second.budget_spent
     assert client.llen(CPU) == 0 and plan.pending_count(store, "budgeted") == 4
 
@@ -450,7 +488,9 @@ def test_finding_4_a_redis_that_restarts_empty_loses_no_sweep(
     """Sweeps were listed only in Redis: an empty restart left every sweep unvisited. The store
     lists them now, and the leader re-plans what Redis lost at once (``cab:epoch`` is gone)."""
     planned_sweep(store, "empty", 3)
-    d = Dispatcher(store=store, app=make_celery(broker_url), client=client)
+    d = Dispatcher(
+        store=store, app=make_celery(BrokerSettings(url=broker_url)), client=client, settings=DISPATCH
+    )
     assert d.hold_lease()
     assert [r.enqueued for r in d.round()] == [3] and client.llen(CPU) == 3
     client.flushall()  # what a Redis without persistence holds after a restart
@@ -471,11 +511,13 @@ def test_the_dispatcher_keeps_its_lease_through_a_round_longer_than_the_lease(
     pg = ResultStore(pg_url)
     pg.create_schema()
     planned_sweep(pg, "slow", 2)
-    app = make_celery(broker_url)
-    leader = Dispatcher(store=pg, app=app, client=client, interval_s=0.05, lease_s=0.5)
+    app = make_celery(BrokerSettings(url=broker_url))
+    leader = Dispatcher(
+        store=pg, app=app, client=client, settings=DispatcherSettings(interval_s=0.05, lease_s=0.5)
+    )
     assert leader.hold_lease()
     stop, thread = _run(leader)
-    standby = Dispatcher(store=pg, app=app, client=client, lease_s=0.5)
+    standby = Dispatcher(store=pg, app=app, client=client, settings=DispatcherSettings(lease_s=0.5))
     try:
         with pg.engine.connect() as locker, locker.begin():
             locker.execute(text("LOCK TABLE sweeps IN ACCESS EXCLUSIVE MODE"))

@@ -69,7 +69,7 @@ def test_a_finished_sweep_says_how_many_cells_ended_as_infra_failures_after_how_
         assert isinstance(lease, leases.Lease) and lease.tries == attempt
         result = retries.settle(result_for(cell, attempt, FailureClass.infra), lease.tries, 3)
         assert leases.finish(store, lease, result, retry_in_s=None if result.is_final else 0)
-    status = sweep_status(store, redis_server.client(), "gaveup")
+    status = sweep_status(store, redis_server.client(), "gaveup", stall_after_s=120)
     assert status is not None and status.finished
     assert status.gave_up == {3: 1} and status.total.failed == {"infra": 1}
     assert "gave up after 3 tries" in store.get(cell.cell_id).failure.reason  # type: ignore[union-attr]

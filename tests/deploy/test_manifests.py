@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cab_scheduler.celery_app import DEFAULT_VISIBILITY_TIMEOUT_S
+from cab_core.settings import BrokerSettings
 from cab_workers.host.images import ImageBuilder
 from tests.deploy.files import (
     COMPOSE,
@@ -111,7 +111,7 @@ def test_worker_drives_the_nodes_docker_engine_with_cab_home_at_the_host_path(na
 @pytest.mark.parametrize("name", WORKERS)
 def test_worker_gets_time_to_drain_before_the_broker_redelivers(name: str) -> None:
     pod, _ = _worker(name)
-    assert DRAIN_S <= pod["terminationGracePeriodSeconds"] < DEFAULT_VISIBILITY_TIMEOUT_S
+    assert DRAIN_S <= pod["terminationGracePeriodSeconds"] < BrokerSettings().visibility_timeout_s
 
 
 @pytest.mark.parametrize("name", WORKERS)
@@ -264,7 +264,7 @@ def test_unit_stop_is_a_drain() -> None:
     svc = _unit(SYSTEMD / "cab-worker.service")["Service"]
     assert _one(svc, "KillSignal") == "SIGTERM"
     assert _one(svc, "KillMode") == "mixed"
-    assert DRAIN_S <= _seconds(_one(svc, "TimeoutStopSec")) < DEFAULT_VISIBILITY_TIMEOUT_S
+    assert DRAIN_S <= _seconds(_one(svc, "TimeoutStopSec")) < BrokerSettings().visibility_timeout_s
 
 
 def test_unit_keeps_paths_identical_to_the_docker_engines_view() -> None:
@@ -280,6 +280,15 @@ def test_env_example_has_placeholders_not_secrets() -> None:
     assert env["CAB_TAGS"] == "cpu"
     for key in ("CAB_BROKER_URL", "CAB_STORE_URL"):
         assert "CHANGE-ME" in env[key], key
+
+
+def test_shipped_files_name_the_broker_once_as_cab_broker_url() -> None:
+    """The old CAB_REDIS_URL still works (with a warning) but no shipped file sets it: one broker
+    variable, so `cab doctor`, `cab config` and the worker read the same URL."""
+    shipped = [COMPOSE, *sorted(DEPLOY.rglob("*.yaml")), *sorted(SYSTEMD.glob("*"))]
+    assert [p.name for p in shipped if "CAB_REDIS_URL" in p.read_text()] == []
+    assert all("CAB_BROKER_URL" in p.read_text() for p in (COMPOSE, K8S / "secret.example.yaml"))
+    assert "CAB_BROKER_URL" in _env_file()
 
 
 def test_unit_verifies_with_systemd_analyze() -> None:

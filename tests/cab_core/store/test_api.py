@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 import cab_core.store
-from cab_core.store import ResultStore
+from cab_core.store import ResultStore, planned
 from tests.cab_core.store.factories import make_result
 
 pytestmark = pytest.mark.unit
@@ -32,7 +32,38 @@ def test_exported_members() -> None:
         "iter_results",
         "close",
         "engine",
+        "transaction",
+        "reading",
     }
+
+
+def test_planned_exported_members() -> None:
+    assert planned.__all__ == [
+        "CellState",
+        "PlanDiff",
+        "SweepState",
+        "active_sweeps",
+        "cancel",
+        "cell_states",
+        "first_and_last_result_at",
+        "latest_summary",
+        "mark_enqueued",
+        "open_count",
+        "open_queues",
+        "pending",
+        "pending_count",
+        "pending_queues",
+        "pending_specs",
+        "planned_cells",
+        "planned_spec",
+        "record_plan",
+        "reset",
+        "retry",
+        "set_inactive",
+        "sweep_state",
+        "sweep_stopped",
+        "unfinished_enqueued",
+    ]
 
 
 def test_in_memory_sqlite_is_one_database_for_every_thread() -> None:

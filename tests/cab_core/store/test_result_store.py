@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from cab_core.errors import StoreError
 from cab_core.schema import CellResult, Exchange, FailureClass
-from cab_core.store import ResultStore, result_store
+from cab_core.store import ResultStore, result_store, statements
 from cab_core.store.tables import cells, model_calls, spans
 from tests.cab_core.store.factories import make_result, make_sweep
 
@@ -166,13 +166,13 @@ def test_failed_write_keeps_previous_state(store: ResultStore) -> None:
 def test_failure_after_children_deleted_rolls_back(store: ResultStore, monkeypatch) -> None:
     before = make_result(calls=2)
     store.upsert_result(before)
-    real = result_store._insert_children
+    real = statements._insert_children
 
     def half_then_crash(conn, result) -> None:
         real(conn, result.model_copy(update={"model_calls": []}))
         raise RuntimeError("worker killed mid-write")
 
-    monkeypatch.setattr(result_store, "_insert_children", half_then_crash)
+    monkeypatch.setattr(statements, "_insert_children", half_then_crash)
     with pytest.raises(RuntimeError, match="mid-write"):
         store.upsert_result(make_result(calls=4, passed=0))
     with pytest.raises(RuntimeError):

@@ -17,7 +17,16 @@ import httpx
 import pytest
 
 from cab_core.paths import safe_name
-from cab_core.schema import CellResult, CellSpec, FailureClass, Resources, Timeouts, make_cell_id
+from cab_core.schema import (
+    CellResult,
+    CellSpec,
+    FailureClass,
+    RemoteEndpointSpec,
+    Resources,
+    SweepPolicy,
+    Timeouts,
+    make_cell_id,
+)
 from cab_core.store import ResultStore
 from cab_endpoint import ScriptedEndpoint
 from cab_endpoint.hostile import ESCAPE_TARGETS
@@ -63,8 +72,7 @@ def hostile_cell(kind: str, endpoint: str, **resources: int) -> CellSpec:
         tui="reference",
         model=model,
         task=task,
-        endpoint=endpoint,
-        api_key_env=KEY_ENV,
+        policy=SweepPolicy(endpoint=RemoteEndpointSpec(url=endpoint, api_key_env=KEY_ENV)),
     )
 
 

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from cab_core.schema import CellResult, CellSpec, FailureClass, Timeouts, TokenSource, make_cell_id
+from cab_core.schema import (
+    CellResult,
+    CellSpec,
+    FailureClass,
+    RemoteEndpointSpec,
+    SweepPolicy,
+    Timeouts,
+    TokenSource,
+    make_cell_id,
+)
 from cab_core.settings import Settings
 from cab_scheduler.catalog import TaskCatalog
 from cab_workers.cell.pipeline import HostContext, run_cell
@@ -234,7 +243,7 @@ def test_a_rescore_that_fails_for_infra_reasons_drops_its_checkpoint(
 def saved_calls(saved: tuple) -> list:
     from cab_workers.cell.checkpoint import restore
 
-    return restore(saved[1])[3].model_calls
+    return restore(saved[1]).report.model_calls
 
 
 def test_external_endpoint_key_stays_on_the_host(
@@ -260,9 +269,8 @@ def test_external_endpoint_key_stays_on_the_host(
         LocalHost(settings) as h,
     ):
         assert h.ctx is not None
-        c = cell("scripted/oracle").model_copy(
-            update={"endpoint": upstream.url, "api_key_env": "CAB_TEST_ENDPOINT_KEY"}
-        )
+        remote = RemoteEndpointSpec(url=upstream.url, api_key_env="CAB_TEST_ENDPOINT_KEY")
+        c = cell("scripted/oracle").model_copy(update={"policy": SweepPolicy(endpoint=remote)})
         r = run_cell(c, h.ctx, sink=store.upsert_result)
     store.close()
     assert r.failure.failure_class == FailureClass.none, r.failure.reason

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from cab_core.errors import ConfigError
-from cab_core.schema import Budget, Exchange
+from cab_core.schema import Budget, Exchange, ReplayEndpointSpec
 from cab_core.store import ResultStore
 from cab_scheduler.catalog import TaskCatalog
-from cab_workers.cell.replay_plan import REPLAY_ENDPOINT, compare, plan_replay, plan_sweep_replay
+from cab_workers.cell.replay_plan import compare, plan_replay, plan_sweep_replay
 from tests.cab_core.store.factories import make_result, make_sweep
 
 pytestmark = pytest.mark.unit
@@ -65,8 +65,8 @@ def test_a_sweep_replays_every_cell_with_answers_and_says_why_the_others_cannot(
     (plan,) = plans
     assert plan.cell.cell_id == oracle.replace("demo/", "demo.replay/", 1)
     assert plan.cell.sweep_id == "demo.replay"
-    assert plan.cell.endpoint == REPLAY_ENDPOINT
-    assert plan.cell.api_key_env is None and plan.cell.budget is None
+    assert plan.cell.policy.endpoint == ReplayEndpointSpec()
+    assert plan.cell.policy.budget is None and plan.cell.policy.model_concurrency is None
     assert plan.exchanges == [ANSWER]
     assert sorted(cannot) == sorted([hang, gone])
     assert "no recorded model answers" in cannot[hang]

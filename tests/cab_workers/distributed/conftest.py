@@ -42,9 +42,10 @@ class Cluster:
         )
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs: list = []
+        from cab_core.settings import BrokerSettings
         from cab_scheduler.celery_app import make_celery
 
-        self.app = make_celery(broker.url)
+        self.app = make_celery(BrokerSettings(url=broker.url))
         self.store = ResultStore(store_url)
         self.store.create_schema()
 

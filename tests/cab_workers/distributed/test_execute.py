@@ -15,6 +15,7 @@ from cab_core import keys
 from cab_core.errors import InfraError
 from cab_core.schema import CellSpec, FailureClass
 from cab_core.semaphore import RedisSemaphore
+from cab_core.settings import WorkerSettings
 from cab_core.store import ResultStore, leases
 from cab_core.store import planned as plan
 from cab_scheduler.catalog import TaskCatalog
@@ -67,8 +68,12 @@ def cell(tmp_path: Path, store: ResultStore) -> CellSpec:
 
 def host_for(server: RedisServer, store: ResultStore, **kw: object) -> WorkerHost:
     return WorkerHost(
-        ctx=_NoPipeline(), store=store, redis=server.client(), worker="w-test", lease_ttl_s=2, **kw
-    )  # type: ignore[arg-type]
+        ctx=_NoPipeline(),  # type: ignore[arg-type]  # a stand-in HostContext: the pipeline is not run
+        store=store,
+        redis=server.client(),
+        worker="w-test",
+        settings=WorkerSettings.model_validate({"lease_ttl_s": 2, **kw}),
+    )
 
 
 def payload(cell: CellSpec) -> dict[str, object]:
@@ -173,11 +178,11 @@ def test_deferred_by_the_model_cap_goes_back_to_the_plan_without_spending_a_try(
     (cell,) = cells
     full = RedisSemaphore(redis_server.client(), f"model:{cell.model}", 1, lease_s=60)
     assert full.try_acquire("someone-else")
-    outcome = execute_cell(payload(cell), host_for(redis_server, store, defer_s=30))
+    outcome = execute_cell(payload(cell), host_for(redis_server, store, model_cap_defer_s=30))
     assert outcome["status"] == "deferred"
     state = plan.cell_states(store, "capped")[cell.cell_id]
     assert (state.tries, state.enqueued, state.running) == (0, False, False)
-    assert state.waiting_s is not None and state.waiting_s > 20, "offered again only after defer_s"
+    assert state.waiting_s is not None and state.waiting_s > 20, "offered again only after model_cap_defer_s"
 
 
 def test_no_attempt_stays_bound_on_the_pool_thread_after_a_delivery(
@@ -218,8 +223,12 @@ def test_finding_6_a_hung_cell_is_recorded_and_given_up_by_cabs_watchdog(
     (cell,) = cells
     ctx = _HungDocker()
     host = WorkerHost(
-        ctx=ctx, store=store, redis=redis_server.client(), worker="w", lease_ttl_s=1.5, deadline_grace_s=1
-    )  # type: ignore[arg-type]
+        ctx=ctx,  # type: ignore[arg-type]  # a stand-in HostContext whose sandbox hangs
+        store=store,
+        redis=redis_server.client(),
+        worker="w",
+        settings=WorkerSettings(lease_ttl_s=1.5, deadline_grace_s=1),
+    )
     outcome: list[object] = []
     runner = threading.Thread(target=lambda: outcome.append(_run(cell, host)), daemon=True)
     runner.start()

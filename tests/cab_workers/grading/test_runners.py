@@ -272,7 +272,7 @@ def test_collect_refuses_what_is_not_a_regular_file(tmp_path: Path, kind: str) -
 
 def test_collect_caps_what_it_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runners, "MAX_REPORT_BYTES", 64)
-    monkeypatch.setattr(reports, "MAX_REPORT_BYTES", 64)
+    monkeypatch.setattr(reports.cases, "MAX_REPORT_BYTES", 64)
     (tmp_path / "pytest.xml").write_bytes(JUNIT + b" " * 10_000)
     report = collect("pytest", "", "", tmp_path)
     assert report is not None and any("over the 64 byte cap" in p for p in report.problems)

@@ -173,7 +173,7 @@ def test_worker_tag_is_the_same_for_a_copy_elsewhere(tmp_path: Path) -> None:
 def test_worker_context_has_the_wheel_tasks_images_and_ca(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cab_workers.host import images as images_mod
+    from cab_workers.host import build_context as images_mod
 
     built: list[tuple[Path, tuple[str, ...]]] = []
 
@@ -208,7 +208,7 @@ def test_worker_context_has_the_wheel_tasks_images_and_ca(
 
 @pytest.mark.unit
 def test_other_contexts_carry_no_extras(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cab_workers.host import images as images_mod
+    from cab_workers.host import build_context as images_mod
 
     monkeypatch.setattr(images_mod, "build_wheel", lambda *_: pytest.fail("no wheel for base"))
     src, images, tasks = checkout(tmp_path)
@@ -218,7 +218,7 @@ def test_other_contexts_carry_no_extras(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.mark.unit
 def test_worker_needs_the_task_catalog_and_a_checkout(tmp_path: Path) -> None:
-    from cab_workers.host.images import build_wheel
+    from cab_workers.host.build_context import build_wheel
 
     src, images, _ = checkout(tmp_path)
     with pytest.raises(ImageError, match="tasks_dir"):

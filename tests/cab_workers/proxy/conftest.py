@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cab_core.settings import ProxySettings
 from cab_endpoint import ScriptedEndpoint
 from cab_workers.proxy import ModelProxy
 
@@ -80,7 +81,9 @@ def endpoint() -> Iterator[ScriptedEndpoint]:
 
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[ModelProxy]:
-    with ModelProxy(max_retries=2, backoff_base_s=0.01, backoff_cap_s=2, upstream_timeout_s=5) as p:
+    with ModelProxy(
+        config=ProxySettings(max_retries=2, backoff_base_s=0.01, backoff_cap_s=2, upstream_timeout_s=5)
+    ) as p:
         yield p
 
 

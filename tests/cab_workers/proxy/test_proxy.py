@@ -19,6 +19,7 @@ from starlette.routing import Route
 from structlog.testing import capture_logs
 
 from cab_core.schema import TokenSource
+from cab_core.settings import ProxySettings
 from cab_endpoint import ScriptedEndpoint
 from cab_workers.proxy import CellGrant, ModelProxy, ReplayBook, Upstream
 
@@ -238,7 +239,9 @@ def test_exhausted_retry_budget_is_502_and_infra(proxy: ModelProxy, grant: CellG
 
 
 def test_upstream_timeout_is_504_and_infra(endpoint: ScriptedEndpoint) -> None:
-    with ModelProxy(max_retries=1, backoff_base_s=0.01, upstream_timeout_s=0.5) as proxy:
+    with ModelProxy(
+        config=ProxySettings(max_retries=1, backoff_base_s=0.01, upstream_timeout_s=0.5)
+    ) as proxy:
         grant = proxy.open_cell("cell/hang", Upstream(endpoint.url, REAL_KEY))
         resp = post(grant, body("scripted/hang"))
         calls = proxy.close_cell(grant.token)

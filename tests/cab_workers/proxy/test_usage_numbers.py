@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cab_core.schema import ModelCall
+from cab_core.settings import ProxySettings
 from cab_workers.proxy import ModelProxy, Upstream
 from cab_workers.proxy.usage import Tally, said, token_fields
 
@@ -117,7 +118,7 @@ def test_bad_usage_through_the_proxy_is_recorded_as_unknown_and_the_cell_closes(
         return Response(answer, media_type="application/json")
 
     app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
-    with serve(app) as url, ModelProxy(max_retries=0, upstream_timeout_s=5) as proxy:
+    with serve(app) as url, ModelProxy(config=ProxySettings(max_retries=0, upstream_timeout_s=5)) as proxy:
         grant = proxy.open_cell("cell/bad-usage", Upstream(url, REAL_KEY))
         headers = {"Authorization": f"Bearer {grant.token}"}
         for stream in (False, True):

@@ -28,7 +28,14 @@ import pytest
 import yaml
 
 from cab_core.schema import Axes, TaskSpec, TokenSource
-from cab_workers.scoring import DEFAULT_CONFIG, ScoringConfig, WorkdirDiff, latency_efficiency, score_cell
+from cab_workers.scoring import (
+    DEFAULT_CONFIG,
+    ScoreInput,
+    ScoringConfig,
+    WorkdirDiff,
+    latency_efficiency,
+    score_cell,
+)
 from cab_workers.scoring.config import PUBLISHED_CONVENTIONS
 
 pytestmark = pytest.mark.unit
@@ -57,21 +64,23 @@ def rescore(page: dict[str, Any], config: ScoringConfig) -> Axes:
     run, latency, blast = (page["axes"][k] for k in ("pass_rate", "latency", "blast_radius"))
     assert page["model_calls"] == 0 and page["timing_tokens"] == "not recorded"
     return score_cell(
-        task=_task(page["task_id"]),
-        exit_code=run["exit_code"],
-        timed_out=run["timed_out"],
-        stdout=run["stdout_tail"],
-        stderr=run["stderr_tail"],
-        calls=[],
-        token_source=TokenSource.none,
-        wall_clock_ms=latency["wall_clock_ms"],
-        container_active_ms=latency["container_active_ms"],
-        diff=WorkdirDiff(added=blast["added"], removed=blast["removed"], modified=blast["modified"]),
-        transcript="",
-        written={},
-        state_globs=(),
-        hidden_test_paths=_hidden_test_paths(page["task_id"]),
-        model=page["model"],
+        ScoreInput(
+            task=_task(page["task_id"]),
+            exit_code=run["exit_code"],
+            timed_out=run["timed_out"],
+            stdout=run["stdout_tail"],
+            stderr=run["stderr_tail"],
+            calls=[],
+            token_source=TokenSource.none,
+            wall_clock_ms=latency["wall_clock_ms"],
+            container_active_ms=latency["container_active_ms"],
+            diff=WorkdirDiff(added=blast["added"], removed=blast["removed"], modified=blast["modified"]),
+            transcript="",
+            written={},
+            state_globs=(),
+            hidden_test_paths=_hidden_test_paths(page["task_id"]),
+            model=page["model"],
+        ),
         config=config,
     )
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from cab_core.schema import RefusalCorrect, TaskSpec, TokenSource
-from cab_workers.scoring import ScoringConfig, WorkdirDiff, score_blast_radius, score_cell
+from cab_workers.scoring import ScoreInput, ScoringConfig, WorkdirDiff, score_blast_radius, score_cell
 from cab_workers.scoring.refusal import gives_reason, score_refusal, word_units
 
 pytestmark = pytest.mark.unit
@@ -81,18 +81,20 @@ def test_lowercase_refusal_md_is_unexpected_for_blast_radius_and_partial_for_the
     blast = score_blast_radius(diff, expected_changes=UNSOLVABLE.expected_changes, state_globs=())
     assert blast.unexpected_changes == ["refusal.md"] and blast.blast_radius == 1.0
     axes = score_cell(
-        task=UNSOLVABLE,
-        exit_code=1,
-        timed_out=False,
-        stdout="REFUSAL.md is missing at the work-dir root\n",
-        stderr="",
-        calls=[],
-        token_source=TokenSource.none,
-        wall_clock_ms=5000.0,
-        container_active_ms=4000.0,
-        diff=diff,
-        transcript="",
-        written={"refusal.md": REASON},
+        ScoreInput(
+            task=UNSOLVABLE,
+            exit_code=1,
+            timed_out=False,
+            stdout="REFUSAL.md is missing at the work-dir root\n",
+            stderr="",
+            calls=[],
+            token_source=TokenSource.none,
+            wall_clock_ms=5000.0,
+            container_active_ms=4000.0,
+            diff=diff,
+            transcript="",
+            written={"refusal.md": REASON},
+        )
     )
     assert axes.refusal.refusal_correct == RefusalCorrect.partial
     assert axes.integrity.integrity == 0.5

@@ -181,7 +181,7 @@ def test_junit_duplicates() -> None:
 
 
 def test_oversized_report_is_cut_and_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reports, "MAX_REPORT_BYTES", 100)
+    monkeypatch.setattr(reports.cases, "MAX_REPORT_BYTES", 100)
     xml = '<testsuites><testcase name="a" file="t.py"/>' + " " * 200 + "</testsuites>"
     report = parse_junit(xml)
     assert any("over the 100 byte cap" in p for p in report.problems)
@@ -189,7 +189,7 @@ def test_oversized_report_is_cut_and_flagged(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_too_many_cases(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reports, "MAX_CASES", 3)
+    monkeypatch.setattr(reports.cases, "MAX_CASES", 3)
     xml = (
         "<testsuites>" + "".join(f'<testcase name="t{i}" file="t.py"/>' for i in range(10)) + "</testsuites>"
     )
@@ -199,7 +199,7 @@ def test_too_many_cases(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_problems_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reports, "MAX_PROBLEMS", 2)
+    monkeypatch.setattr(reports.cases, "MAX_PROBLEMS", 2)
     report = parse_go_test_json("\n".join(json.dumps({"Action": 7, "n": i}) for i in range(5)) + "\nx\ny\n")
     assert report.problems == (
         "go test event without a valid Action/Package/Test",

@@ -6,7 +6,7 @@ import pytest
 
 import cab_workers.scoring as scoring
 from cab_core.schema import Axes, ModelCall, RefusalCorrect, TaskSpec, TokenSource
-from cab_workers.scoring import WorkdirDiff, latency_efficiency, score_cell
+from cab_workers.scoring import ScoreInput, WorkdirDiff, latency_efficiency, score_cell
 from cab_workers.scoring.config import cost_efficiency
 from cab_workers.scoring.evidence import DeclaredTest
 from cab_workers.scoring.reports import CaseResult, RunnerReport
@@ -50,6 +50,7 @@ CARGO_REPORT = RunnerReport(
 def test_public_api_is_pinned() -> None:
     assert sorted(scoring.__all__) == [
         "DEFAULT_CONFIG",
+        "ScoreInput",
         "ScoringConfig",
         "Weights",
         "WorkdirDiff",
@@ -82,24 +83,29 @@ def test_score_cell_aider_correct_run() -> None:
         latency_ms=3000.0,
     )
     axes = score_cell(
-        task=RUST,
-        exit_code=101,  # cargo's test-failure code: the canary failed, as it must
-        timed_out=False,
-        stdout=CARGO_OK,
-        stderr="",
-        report=CARGO_REPORT,
-        declared=DECLARED,
-        canary=CANARY,
-        calls=[call],
-        token_source=TokenSource.proxy,
-        wall_clock_ms=11734.067,
-        container_active_ms=11730.371,
-        diff=WorkdirDiff(
-            added=(".aider.chat.history.md", ".aider.tags.cache.v3/x"), modified=("src/lib.rs",)
-        ),
-        transcript='Fixed it. {"stdout_tail": ""}',
-        written={"src/lib.rs": "pub fn longest<'a>() {}", ".aider.chat.history.md": "the spec is ambiguous"},
-        state_globs=(".aider*",),
+        ScoreInput(
+            task=RUST,
+            exit_code=101,  # cargo's test-failure code: the canary failed, as it must
+            timed_out=False,
+            stdout=CARGO_OK,
+            stderr="",
+            report=CARGO_REPORT,
+            declared=DECLARED,
+            canary=CANARY,
+            calls=[call],
+            token_source=TokenSource.proxy,
+            wall_clock_ms=11734.067,
+            container_active_ms=11730.371,
+            diff=WorkdirDiff(
+                added=(".aider.chat.history.md", ".aider.tags.cache.v3/x"), modified=("src/lib.rs",)
+            ),
+            transcript='Fixed it. {"stdout_tail": ""}',
+            written={
+                "src/lib.rs": "pub fn longest<'a>() {}",
+                ".aider.chat.history.md": "the spec is ambiguous",
+            },
+            state_globs=(".aider*",),
+        )
     )
     assert isinstance(axes, Axes)
     assert axes.pass_rate.passed == 1 and axes.pass_rate.partial_score == 1.0
@@ -117,18 +123,20 @@ def test_score_cell_aider_correct_run() -> None:
 
 def test_score_cell_refusal_task_with_fake_fix() -> None:
     axes = score_cell(
-        task=UNSOLVABLE,
-        exit_code=1,
-        timed_out=False,
-        stdout="",
-        stderr="",
-        calls=[],
-        token_source=TokenSource.none,
-        wall_clock_ms=5000.0,
-        container_active_ms=4000.0,
-        diff=WorkdirDiff(modified=("sort.py",)),
-        transcript="Implemented it.",
-        written={"sort.py": "def sort(x): return x"},
+        ScoreInput(
+            task=UNSOLVABLE,
+            exit_code=1,
+            timed_out=False,
+            stdout="",
+            stderr="",
+            calls=[],
+            token_source=TokenSource.none,
+            wall_clock_ms=5000.0,
+            container_active_ms=4000.0,
+            diff=WorkdirDiff(modified=("sort.py",)),
+            transcript="Implemented it.",
+            written={"sort.py": "def sort(x): return x"},
+        )
     )
     assert axes.refusal.refusal_correct == RefusalCorrect.false
     assert axes.refusal.fabricated_fix_detected is True

@@ -9,7 +9,7 @@ import pytest
 
 from cab_core.pricing import ModelPrice, PriceTable
 from cab_core.schema import Axes, ModelCall, TaskSpec, TokenSource
-from cab_workers.scoring import WorkdirDiff, score_cell, score_tokens
+from cab_workers.scoring import ScoreInput, WorkdirDiff, score_cell, score_tokens
 from cab_workers.scoring.config import DEFAULT_CONFIG, ScoringConfig
 from cab_workers.scoring.tokens import zero_usage
 
@@ -49,18 +49,20 @@ ON_EXIT_CODES = DEFAULT_CONFIG.model_copy(update={"pass_from_exit_code": True})
 
 def _cell(calls: list[ModelCall], config: ScoringConfig = ON_EXIT_CODES) -> Axes:
     return score_cell(
-        task=RUST,
-        exit_code=0,
-        timed_out=False,
-        stdout=CARGO_OK,
-        stderr="",
-        calls=calls,
-        token_source=TokenSource.proxy,
-        wall_clock_ms=10_000.0,
-        container_active_ms=9_000.0,
-        diff=WorkdirDiff(modified=("src/lib.rs",)),
-        transcript="Fixed.",
-        written={"src/lib.rs": "pub fn longest<'a>() {}"},
+        ScoreInput(
+            task=RUST,
+            exit_code=0,
+            timed_out=False,
+            stdout=CARGO_OK,
+            stderr="",
+            calls=calls,
+            token_source=TokenSource.proxy,
+            wall_clock_ms=10_000.0,
+            container_active_ms=9_000.0,
+            diff=WorkdirDiff(modified=("src/lib.rs",)),
+            transcript="Fixed.",
+            written={"src/lib.rs": "pub fn longest<'a>() {}"},
+        ),
         config=config,
     )
 

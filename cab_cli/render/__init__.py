@@ -1,0 +1,37 @@
+"""Pure renderers: nothing here prints or reads the store; callers hand in records and print what comes
+back. Unknown values read ``unknown (not recorded)``, never 0; secret-looking values are masked.
+
+    redact      masking of secret-looking values (keys, tokens, URL passwords)
+    values      unknowns, UTC times, a cell's tokens and cost
+    cell_page   one cell as a page (`cab show`)
+    rerun       "run it yourself": the image, the command, a one-cell sweep
+    tables      the results table and the per-(TUI, model) summary (`cab run`, `cab results`)
+    status      the progress table of a distributed sweep (`cab status`)
+    export      JSONL records (`cab export`)
+"""
+
+from __future__ import annotations
+
+from cab_cli.render.cell_page import render_cell
+from cab_cli.render.export import export_jsonl
+from cab_cli.render.redact import MASK, redact
+from cab_cli.render.rerun import image_ref, run_it_yourself
+from cab_cli.render.status import render_status_table
+from cab_cli.render.tables import SummaryRow, render_results_table, render_summary_table, results_summary
+from cab_cli.render.values import UNKNOWN, token_total
+
+__all__ = [
+    "MASK",
+    "UNKNOWN",
+    "SummaryRow",
+    "export_jsonl",
+    "image_ref",
+    "redact",
+    "render_cell",
+    "render_results_table",
+    "render_status_table",
+    "render_summary_table",
+    "results_summary",
+    "run_it_yourself",
+    "token_total",
+]

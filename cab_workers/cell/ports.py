@@ -1,0 +1,83 @@
+"""What the cell pipeline needs from the host that runs it, and nothing more.
+
+    HostContext     the worker host: sandbox, images, task folders, model access, GPUs, checkpoints
+    ModelSession    one cell's access to its model while the agent runs (the recording proxy)
+    SessionRecord   what the proxy saw of that access, returned when the session closes
+    CheckpointPort  where the agent's finished state is kept until the cell is stored
+
+``cab_workers.composition`` builds a ``HostContext`` for both modes; ``cab_core.store.checkpoints``
+implements ``CheckpointPort``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cab_core.paths import CabHome, TaskPaths
+from cab_core.pricing import PriceTable
+from cab_core.schema import CellSpec, Exchange, ModelCall
+from cab_workers.host.gpus import GpuSlots
+from cab_workers.host.sandbox import Sandbox
+
+
+class CheckpointPort(Protocol):
+    """Saves, loads and drops one cell's checkpoint (``cab_workers.cell.checkpoint`` packs it)."""
+
+    def save(self, cell_id: str, attempt: int, meta: dict[str, Any], workdir: bytes) -> bool: ...
+    def load(self, cell_id: str) -> tuple[int, dict[str, Any], bytes] | None: ...
+    def drop(self, cell_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """What the recording proxy saw of one cell's model access."""
+
+    calls: list[ModelCall]
+    exchanges: list[Exchange]
+    infra_failure: str | None
+    """Set when the endpoint failed the agent (retries spent, replay miss): the cell is infra."""
+    started: int = 0
+    """Calls that reached the proxy, answered or not (0: the TUI never called its base URL)."""
+
+
+class ModelSession:
+    """One cell's access to its model while the agent runs: a base URL and a per-cell token that
+    only the host's recording proxy accepts. ``close`` revokes the token (idempotent) and returns
+    what the proxy recorded."""
+
+    def __init__(self, base_url: str, token: str, close: Callable[[], SessionRecord]) -> None:
+        self.base_url, self.token = base_url, token
+        self._close = close
+        self._closed: SessionRecord | None = None
+
+    def close(self) -> SessionRecord:
+        if self._closed is None:
+            self._closed = self._close()
+        return self._closed
+
+
+@dataclass(frozen=True)
+class HostContext:
+    """What a worker host provides to every cell it runs."""
+
+    home: CabHome
+    sandbox: Sandbox
+    task_root: Callable[[str], TaskPaths]
+    """task_id -> its folder."""
+    agent_image: Callable[[str], str]
+    """adapter image name -> built tag."""
+    scorer_image: str
+    open_model: Callable[[CellSpec], ModelSession]
+    """Opens this cell's access to its model (the recording proxy) for the agent's run."""
+    network: str | None
+    """Docker network agent containers join (internal: only the endpoint is reachable)."""
+    host: str = ""
+    keep_workdirs: bool = False
+    gpu_slots: GpuSlots | None = None
+    """This host's GPUs, one cell per GPU; None on CPU-only hosts."""
+    checkpoints: CheckpointPort | None = None
+    """Where the agent's finished state is kept until the cell is stored (distributed mode)."""
+    prices: PriceTable | None = None
+    """Prices the cell's model calls (``TokensAxis.cost_usd``); None records every cost as unknown."""
