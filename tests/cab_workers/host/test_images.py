@@ -30,6 +30,18 @@ class _NoDocker:
 
 
 @pytest.mark.unit
+def test_the_default_source_is_the_checkout_with_every_package(tmp_path: Path) -> None:
+    """The worker image's wheel is built from the checkout this module lives in, wherever the module
+    sits in the package tree."""
+    from cab_workers.host.build_context import PACKAGE_SOURCES
+
+    builder = ImageBuilder(_NoDocker(), images_dir(tmp_path))  # type: ignore[arg-type]  # no engine needed
+    assert [s for s in PACKAGE_SOURCES if not (builder.source_dir / s).exists()] == []
+    packages = {p.name for p in builder.source_dir.glob("cab_*") if (p / "__init__.py").is_file()}
+    assert packages == set(PACKAGE_SOURCES) - {"pyproject.toml"}, "a package the wheel would leave out"
+
+
+@pytest.mark.unit
 def test_tags_are_content_addressed_and_follow_the_parent(tmp_path: Path) -> None:
     b1 = ImageBuilder(_NoDocker(), images_dir(tmp_path / "a"), prefix="t")  # type: ignore[arg-type]
     b2 = ImageBuilder(_NoDocker(), images_dir(tmp_path / "b"), prefix="t")  # type: ignore[arg-type]
