@@ -59,7 +59,7 @@ def _images(settings: Settings, sandbox: Sandbox | None) -> Check:
 def _redis(settings: Settings) -> Check:
     import redis
 
-    from cab_core.store import mask_url
+    from cab_core.masking import mask_url
 
     url = mask_url(settings.broker.url)
     try:

@@ -15,6 +15,7 @@ import redis
 
 from cab_core.budget import check_prices
 from cab_core.errors import ConfigError, InfraError, SweepError
+from cab_core.masking import mask_url
 from cab_core.pricing import PriceTable
 from cab_core.schema import CellSpec, SweepSpec
 from cab_core.store import ResultStore
@@ -51,13 +52,9 @@ def ping_broker(client: redis.Redis, url: str) -> None:
     try:
         client.ping()
     except redis.RedisError as e:
-        raise InfraError(f"broker unreachable at {_mask(url)}: {e}; check --broker / CAB_BROKER_URL") from e
-
-
-def _mask(url: str) -> str:
-    from cab_core.store import mask_url
-
-    return mask_url(url)
+        raise InfraError(
+            f"broker unreachable at {mask_url(url)}: {e}; check --broker / CAB_BROKER_URL"
+        ) from e
 
 
 def submit(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-MASK = "***"
+from cab_core.masking import MASK
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,16 @@ is never shown: a password inside a URL reads ``***``, a credential reads ``user
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 
-from cab_core.settings.components import MASK
+from cab_core.masking import MASK, mask_url
 from cab_core.settings.env import DEPRECATED, leaves, read_env
 
 ROOT_GROUP = "paths"
 """The group name of the settings at the root of the tree (home, tasks_dir, ...)."""
-
-_SECRET_QUERY = re.compile(r"(?i)((?:^|&)[^=&]*(?:pass|secret|token|key)[^=&]*=)[^&]*")
 
 
 @dataclass(frozen=True)
@@ -45,19 +41,7 @@ def mask_secret(value: object) -> str:
         user, sep, _ = value.get_secret_value().partition(":")
         return f"{user}:{MASK}" if sep and user else MASK
     text = str(value)
-    if "://" not in text:
-        return MASK
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return MASK
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if at and ":" in userinfo:
-        text = text.replace(parts.netloc, f"{userinfo.partition(':')[0]}:{MASK}@{hostport}", 1)
-    if parts.query:
-        head, _, query = text.partition("?")
-        text = head + "?" + _SECRET_QUERY.sub(rf"\1{MASK}", query)
-    return text
+    return mask_url(text) if "://" in text else MASK
 
 
 def _show(value: object) -> str:

@@ -14,7 +14,7 @@ translate.py      the one edge where database exceptions become StoreError
 
 from __future__ import annotations
 
+from cab_core.masking import mask_url
 from cab_core.store.result_store import ResultStore
-from cab_core.store.translate import mask_url
 
 __all__ = ["ResultStore", "mask_url"]

@@ -28,13 +28,14 @@ from sqlalchemy.schema import CreateSchema
 
 from cab_core.budget import Spend
 from cab_core.errors import StoreError
+from cab_core.masking import mask_url
 from cab_core.schema import CellResult, Exchange, SweepSpec
 from cab_core.store import rows
 from cab_core.store.engine import WRITE, make_engine
 from cab_core.store.statements import add_missing_columns, latest_attempts, upsert, write_result
 from cab_core.store.tables import cells, metadata, sweeps
 from cab_core.store.tables import exchanges as exchange_table
-from cab_core.store.translate import mask_url, store_errors, validation_summary
+from cab_core.store.translate import store_errors, validation_summary
 
 PAGE_SIZE = 200
 """Results fetched per query by ``iter_results``."""

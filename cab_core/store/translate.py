@@ -16,6 +16,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import make_url
 
 from cab_core.errors import StoreError
+from cab_core.masking import mask_url
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)")
 _MAX_REASON = 300
@@ -44,19 +45,10 @@ TRANSLATED: tuple[type[BaseException], ...] = tuple(t for t, _, _ in ERROR_TABLE
 _MISSING_TABLE = re.compile(r"no such table|relation .* does not exist|undefinedtable", re.IGNORECASE)
 
 
-def mask_url(url: object) -> str:
-    """The URL as text with any password replaced by ``***``; safe for logs and messages."""
-    text = str(url)
-    try:
-        return make_url(text).render_as_string(hide_password=True)
-    except Exception:  # an unparseable URL still must not leak its password
-        return _URL_PASSWORD.sub(r"\1***\3", text)
-
-
 def _password(url: str) -> str | None:
     try:
         return make_url(url).password
-    except Exception:  # unparseable: mask_url's regex covers it
+    except Exception:  # unparseable: the regex below covers it
         return None
 
 

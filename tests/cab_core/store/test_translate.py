@@ -40,6 +40,13 @@ def test_error_table_lists_subclasses_before_their_bases() -> None:
         ("postgresql://cab@db/cab", "postgresql://cab@db/cab"),
         ("sqlite:////tmp/cab.db", "sqlite:////tmp/cab.db"),
         ("not a url://u:hunter2@h", "not a url://u:***@h"),
+        # the store's messages and repr once showed these: a query password, a password holding @ or /
+        (
+            "postgresql://db/cab?password=hunter2&sslmode=require",
+            "postgresql://db/cab?password=***&sslmode=require",
+        ),
+        ("redis://:hun@ter2@broker:6379/0", "redis://:***@broker:6379/0"),
+        ("redis://:hun/ter2@broker:6379/0", "redis://:***@broker:6379/0"),
     ],
 )
 def test_mask_url(url: str, masked: str) -> None:
