@@ -239,8 +239,8 @@ def measure(n: int, task_id: str, warmup: int) -> dict[str, Any]:
             assert host.ctx is not None and host.sandbox is not None
             sandbox = TimedSandbox(host.sandbox.client)
             ctx = dataclasses.replace(host.ctx, sandbox=sandbox)
-            agent_image = ctx.agent_image(TUI)
-            scorer_image = ctx.scorer_image
+            agent_image = host.agent_image(TUI)
+            scorer_image = host.scorer_image
             console.print(
                 f"[bold]cell_overhead[/]: {n} cells + {warmup} warm-up, task {task_id}, "
                 f"agent image {agent_image}, scorer image {scorer_image}, host setup "

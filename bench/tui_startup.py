@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     with LocalHost(settings, progress=lambda m: None) as host:
         assert host.ctx is not None
         for tui in tuis:
-            host.ctx.agent_image(ADAPTERS[tui].image_name)  # build outside the measurement
+            host.agent_image(ADAPTERS[tui].image_name)  # build outside the measurement
             rows = []
             for run in range(1, args.runs + 1):
                 cell = CellSpec(

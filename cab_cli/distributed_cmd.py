@@ -52,8 +52,8 @@ def submit(
 ) -> None:
     """Validate and record a sweep, wake the dispatcher, and return at once with the sweep id.
 
-    The same sweep again changes nothing; a different spec under a known sweep id is refused
-    unless --replace."""
+    The same sweep again changes nothing, except that cells whose task changed run again; a
+    different spec under a known sweep id is refused unless --replace."""
     from cab_core.pricing import PriceTable
     from cab_scheduler.catalog import TaskCatalog
     from cab_scheduler.submit import submit as do_submit
@@ -81,6 +81,8 @@ def submit(
         console.print(f"submitted [bold]{done.sweep_id}[/]: {done.cells} cells ({queues})")
     elif done.diff.same:
         console.print(f"{done.sweep_id} was already submitted with this spec: nothing changed")
+    elif not done.diff.sweep_changed:  # only task content changed: not a changed sweep
+        console.print(f"resubmitted [bold]{done.sweep_id}[/]: {done.diff.summary()}", soft_wrap=True)
     else:
         console.print(
             f"replaced [bold]{done.sweep_id}[/]: {done.diff.summary()}; {done.cells} cells ({queues})"

@@ -30,7 +30,7 @@ from cab_cli.common import (
     wide_console,
 )
 from cab_cli.images_cmd import images_app
-from cab_cli.render import export_jsonl, render_cell, render_results_table
+from cab_cli.render import export_jsonl, render_cell, render_results_table, render_task_mix
 from cab_cli.tasks_cmd import tasks_app
 from cab_core.errors import CabError
 from cab_core.schema import CellResult, CellSpec, FailureClass
@@ -64,22 +64,32 @@ def run(
     """Run a sweep on this host; rerunning resumes (final cells skipped, infra failures retried)."""
     from cab_core.budget import check_prices
     from cab_core.pricing import PriceTable
+    from cab_core.store import task_bundles
     from cab_scheduler.catalog import TaskCatalog
-    from cab_scheduler.sweep import expand, load_sweep
+    from cab_scheduler.sweep import bundler, expand, load_sweep
     from cab_workers.adapters import ADAPTERS
     from cab_workers.composition import plan
 
     settings = load_settings()
     try:
         spec = load_sweep(sweep_file)
-        cells = expand(spec, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS))
+        catalog = TaskCatalog(settings.tasks_dir)
+        cells = expand(spec, catalog, sorted(ADAPTERS))  # each with its task's content hash
         check_prices(spec, PriceTable.load(settings.price_table))
         store = store_for(settings)
+        task_bundles.save(store, [c.task_hash for c in cells], bundler(cells, catalog))
         sweep_plan = plan(cells, store)
         console.print(
             f"[bold]{spec.sweep_id}[/]: {len(cells)} cells, {len(sweep_plan.skipped)} already final, "
             f"{len(sweep_plan.to_run)} to run, {slots or spec.slots} at once"
         )
+        if sweep_plan.retasked:
+            changed = sorted({c.task.task_id for c in cells if c.cell_id in set(sweep_plan.retasked)})
+            console.print(
+                f"  {len(sweep_plan.retasked)} final cells run again: their task changed since "
+                f"({', '.join(changed)}); earlier results are kept as the other version",
+                soft_wrap=True,
+            )
         store.record_sweep(spec)
         skipped = _run_cells(
             settings, sweep_plan, store, slots=slots or spec.slots, keep_workdirs=keep_workdirs
@@ -133,6 +143,7 @@ def _print_run_summary(
     """The results table, where to look next, and what a spent budget kept from starting."""
     ordered = sorted(results, key=lambda r: r.identity.cell_id)
     wide_console().print(render_results_table(ordered))
+    _print_task_mix(ordered)
     if ordered:
         passing = [r for r in ordered if r.axes and r.axes.pass_rate.passed]
         example = (passing or ordered)[0].identity.cell_id
@@ -171,6 +182,15 @@ def results(sweep_id: Annotated[str, typer.Argument(help="Sweep id.")]) -> None:
     if not rows:
         fail(CabError(f"no results for sweep {sweep_id!r}; run it with `cab run SWEEP.yaml`"))
     wide_console().print(render_results_table(sorted(rows, key=lambda r: r.identity.cell_id)))
+    _print_task_mix(rows)
+
+
+def _print_task_mix(results: list[CellResult]) -> None:
+    """Say which tasks' results in the table ran more than one version of the task."""
+    from cab_scheduler.status import results_task_mix
+
+    for line in render_task_mix(results_task_mix(results)):
+        console.print(line, soft_wrap=True)
 
 
 @app.command()

@@ -12,30 +12,60 @@ from cab_core.errors import CabError
 from cab_core.settings import Settings
 
 if TYPE_CHECKING:
-    from cab_workers.cell.taskcheck import TaskVerdict
+    from cab_core.paths import TaskPaths
+    from cab_workers.taskci.task_ci import CiOptions, TaskReport
+    from cab_workers.taskci.taskcheck import TaskVerdict
 
 tasks_app = typer.Typer(help="Inspect and validate the task catalog.", no_args_is_help=True)
 
 
 @tasks_app.command("list")
 def list_() -> None:
-    """Every task with its language, runner and expected changes."""
+    """Every task with its language, category, runner, environment and validation state."""
+    from cab_core.task_bundle import content_hash
     from cab_scheduler.catalog import TaskCatalog
+    from cab_workers.taskci.validation_state import ValidationLog, state_of
 
+    settings = load_settings()
     try:
-        tasks = TaskCatalog(load_settings().tasks_dir).all()
+        catalog = TaskCatalog(settings.tasks_dir)
+        tasks = catalog.all()
+        environments = _environments(settings, [catalog.paths(t.task_id) for t in tasks])
     except CabError as e:
         fail(e)
-    table = Table("task", "language", "runner", "expected changes", "refusal")
-    for t in tasks:
+    log = ValidationLog(settings.cab_home.root / "validation")
+    table = Table("task", "language", "category", "runner", "environment", "validation", "refusal")
+    for t, env in zip(tasks, environments, strict=True):
+        state = state_of(log.load(t.task_id), content_hash(catalog.paths(t.task_id).root))
         table.add_row(
             t.task_id,
             t.language,
+            t.category,
             t.test_runner,
-            ", ".join(t.expected_changes),
+            env,
+            _STATE_STYLE.get(state.value, "{}").format(state.value),
             "yes" if t.expected_refusal else "",
         )
     console.print(table)
+
+
+_STATE_STYLE = {"valid": "[green]{}[/]", "INVALID": "[red]{}[/]", "stale": "[yellow]{}[/]"}
+
+
+def _environments(settings: Settings, paths: list[TaskPaths]) -> list[str]:
+    """ "no", or "yes" plus the task image's short tag when that image is built on this host (Docker
+    is asked only when some task has an environment, and its absence leaves the tag out)."""
+    if not any(p.has_environment for p in paths):
+        return ["no"] * len(paths)
+    from cab_workers.host.sandbox import Sandbox
+    from cab_workers.taskci.task_ci import builder_for
+
+    try:
+        builder = builder_for(settings, Sandbox())
+        refs = [builder.task_ref(p) for p in paths]
+    except CabError:
+        return ["yes" if p.has_environment else "no" for p in paths]
+    return ["no" if r is None else f"yes {r.tag.rsplit(':', 1)[-1]}" if r.built else "yes" for r in refs]
 
 
 @tasks_app.command("validate")
@@ -47,70 +77,76 @@ def validate(
         list[str] | None, typer.Option("--exploit", help="Run only these ledger entries (repeatable).")
     ] = None,
     ledger: Annotated[bool, typer.Option("--ledger/--no-ledger", help="Run the exploit ledger.")] = True,
+    flake: Annotated[
+        int,
+        typer.Option("--flake", min=1, help="Runs of the solution's hidden tests; any failure is a flake."),
+    ] = 5,
+    pipeline: Annotated[
+        bool,
+        typer.Option(
+            "--pipeline/--no-pipeline", help="Run the oracle and noop cells through the real pipeline."
+        ),
+    ] = True,
 ) -> None:
-    """Prove each task: hidden tests fail on the work dir, pass with the reference, diff == expected,
-    and no entry of the exploit ledger forges a pass."""
+    """Prove each task: its environment builds from the package registries, hidden tests fail on the
+    work dir and pass with the reference every one of --flake runs, diff == expected, no entry of
+    the exploit ledger forges a pass, and the oracle cell passes and the noop cell fails. Each
+    outcome is recorded under CAB_HOME/validation (`cab tasks list` shows it)."""
     from cab_endpoint.ledger import LEDGER
+    from cab_scheduler.catalog import TaskCatalog
+    from cab_workers.taskci.task_ci import CiOptions, run_task_ci
 
     unknown = sorted(set(exploit or []) - {e.name for e in LEDGER})
     if unknown:
         fail(f"unknown ledger entry {', '.join(unknown)}: `cab tasks ledger` lists them")
     settings = load_settings()
+    options = CiOptions(exploits=exploit, ledger=ledger, flake_runs=flake, pipeline=pipeline)
     try:
-        table, verdicts = _check_tasks(settings, selectors or ["*"], exploit, ledger)
+        tasks = TaskCatalog(settings.tasks_dir).resolve(selectors or ["*"])
+        with console.status("validating tasks") as status:
+            reports = run_task_ci(
+                settings, tasks, options, lambda what: status.update(f"validating {what}"[:160])
+            )
     except CabError as e:
         fail(e)
-    console.print(table)
-    if ledger:
+    console.print(_validate_table(reports, options))
+    verdicts = [r.tests for r in reports if r.tests is not None]
+    if ledger and verdicts:
         console.print(_ledger_table(verdicts))
-    bad = sum(not v.ok for v in verdicts)
+    bad = sum(not r.ok for r in reports)
     if bad:
-        fail(f"{bad} of {len(verdicts)} tasks failed validation", code=1)
-    console.print(f"[green]all {len(verdicts)} tasks valid[/]")
+        fail(f"{bad} of {len(reports)} tasks failed validation", code=1)
+    console.print(f"[green]all {len(reports)} tasks valid[/]")
 
 
-def _check_tasks(
-    settings: Settings, selectors: list[str], exploit: list[str] | None, ledger: bool
-) -> tuple[Table, list[TaskVerdict]]:
-    """Validate the selected tasks one after the other under a status line; one table row each."""
-    from cab_scheduler.catalog import TaskCatalog
-    from cab_workers.cell.taskcheck import check_task
-    from cab_workers.host.images import ImageBuilder
-    from cab_workers.host.sandbox import Sandbox
-
-    catalog = TaskCatalog(settings.tasks_dir)
-    tasks = catalog.resolve(selectors)
-    sandbox = Sandbox()
-    builder = ImageBuilder(
-        sandbox, settings.images_dir, prefix=settings.image_prefix, ca_bundle=settings.ca_bundle
-    )
-    scorer = builder.ensure(["base"])[-1].tag
-    table = Table("task", "fails before", "passes after", "diff == expected", "ledger held", "detail")
-    verdicts = []
-    with console.status("validating tasks") as status:
-        for task in tasks:
-            v = check_task(
-                task,
-                catalog.paths(task.task_id),
-                sandbox,
-                scorer,
-                settings.cab_home.ensure(),
-                exploits=exploit,
-                ledger=ledger,
-                progress=lambda what: status.update(f"validating {what}"),
-            )
-            verdicts.append(v)
-            held = sum(e.held for e in v.exploits)
-            shown = f"{held}/{len(v.exploits)}"
-            table.add_row(
-                task.task_id,
+def _validate_table(reports: list[TaskReport], options: CiOptions) -> Table:
+    """One row per task: each check, the flake rate, the wall time, and what failed."""
+    columns = ["task", "environment", "fails before", "passes after", "flake rate", "diff == expected"]
+    columns += ["ledger held"] if options.ledger else []
+    columns += ["oracle / noop"] if options.pipeline else []
+    table = Table(*columns, "time", "detail")
+    for r in reports:
+        env = r.environment
+        cells = [r.task.task_id, "-" if not env.present else _mark(env.ok)]
+        v = r.tests
+        if v is None:
+            cells += ["-", "-", "-", "-"] + (["-"] if options.ledger else [])
+        else:
+            rate = f"{v.flake_rate:.2f} ({v.solution_failures}/{v.solution_runs})"
+            cells += [
                 _mark(v.fails_before),
                 _mark(v.passes_after),
-                _mark(v.diff_matches),
-                shown if held == len(v.exploits) else f"[red]{shown}[/]",
-                v.detail,
-            )
-    return table, verdicts
+                rate if not v.solution_failures else f"[red]{rate}[/]",
+            ]
+            cells.append(_mark(v.diff_matches))
+            if options.ledger:
+                held = sum(e.held for e in v.exploits)
+                shown = f"{held}/{len(v.exploits)}"
+                cells.append(shown if held == len(v.exploits) else f"[red]{shown}[/]")
+        if options.pipeline:
+            cells.append("-" if r.pipeline is None else _mark(r.pipeline.ok))
+        table.add_row(*cells, f"{r.duration_s:.1f}s", r.detail)
+    return table
 
 
 @tasks_app.command("ledger")
@@ -141,3 +177,8 @@ def _ledger_table(verdicts: list[TaskVerdict]) -> Table:
 
 def _mark(ok: bool) -> str:
     return "[green]yes[/]" if ok else "[red]NO[/]"
+
+
+from cab_cli.mutate_cmd import mutate  # noqa: E402  (the mutation generator has its own module)
+
+tasks_app.command("mutate")(mutate)

@@ -56,8 +56,10 @@ class TaskPaths:
     ├── task.yaml          TaskSpec
     ├── workdir/           what the agent sees, copied to /work
     ├── hidden_tests/      copied over /work only in the scorer container
-    └── solution/          reference solution, overlaid on workdir/ (files to delete listed in
-                           solution/.cab-delete, one path per line)
+    ├── solution/          reference solution, overlaid on workdir/ (files to delete listed in
+    │                      solution/.cab-delete, one path per line)
+    └── environment/       optional: Dockerfile (``ARG BASE`` / ``FROM ${BASE}``) and its build context,
+                           the task's own image; absent: the shared base image
     """
 
     root: Path
@@ -77,6 +79,14 @@ class TaskPaths:
     @property
     def solution(self) -> Path:
         return self.root / "solution"
+
+    @property
+    def environment(self) -> Path:
+        return self.root / "environment"
+
+    @property
+    def has_environment(self) -> bool:
+        return (self.environment / "Dockerfile").is_file()
 
 
 SOLUTION_DELETE_LIST = ".cab-delete"

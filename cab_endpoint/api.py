@@ -45,7 +45,7 @@ from cab_endpoint.behaviours import (
     script_for,
 )
 from cab_endpoint.dialects import Conversation
-from cab_endpoint.task_index import TaskCatalog
+from cab_endpoint.task_index import TASK_HASH_HEADER, TaskRoots
 
 log = structlog.get_logger(__name__)
 
@@ -194,7 +194,8 @@ async def _turn(request: Request, body: dict[str, Any], convo: Conversation, wha
             "model_not_found",
         )
         return turn
-    turn.reply = script(convo, request.app.state.catalog)
+    roots: TaskRoots = request.app.state.roots
+    turn.reply = script(convo, roots.catalog(request.headers.get(TASK_HASH_HEADER)))
     log.info(
         "endpoint_reply",
         api=what,
@@ -256,8 +257,13 @@ async def responses_api(request: Request) -> Response:
     return _stream(frames, turn.drip, None)
 
 
-def create_app(tasks_root: Path, *, api_key: str | None = None) -> Starlette:
-    """The scripted endpoint as an ASGI app; ``api_key`` set means every /v1 call needs that bearer token."""
+def create_app(
+    tasks_root: Path, *, api_key: str | None = None, versions_root: Path | None = None
+) -> Starlette:
+    """The scripted endpoint as an ASGI app; ``api_key`` set means every /v1 call needs that bearer token.
+
+    ``versions_root``: task versions by hash (a host's task cache), served to requests that name one
+    in the ``x-cab-task-hash`` header (``task_index.TaskRoots``)."""
     app = _EndpointApp(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -266,7 +272,7 @@ def create_app(tasks_root: Path, *, api_key: str | None = None) -> Starlette:
             Route("/v1/responses", responses_api, methods=["POST"]),
         ]
     )
-    app.state.catalog = TaskCatalog(Path(tasks_root))
+    app.state.roots = TaskRoots(Path(tasks_root), versions_root)
     app.state.api_key = api_key
     app.state.closing = threading.Event()
     app.state.fault_counts = {}

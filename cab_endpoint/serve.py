@@ -31,11 +31,12 @@ class ScriptedEndpoint:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
+        versions_root: Path | None = None,
         startup_timeout_s: float = 10.0,
         shutdown_timeout_s: float = 10.0,
     ) -> None:
         self.host = host
-        self.app = create_app(Path(tasks_root), api_key=api_key)
+        self.app = create_app(Path(tasks_root), api_key=api_key, versions_root=versions_root)
         self._server = ThreadedServer(
             self.app,
             name="scripted endpoint",

@@ -6,11 +6,19 @@ whitespace, so a TUI that wraps the prompt in its own preamble still matches; th
 prompt wins. Task files are read leniently (only ``prompt`` is required; a field of the wrong type
 reads as empty) because the catalog must keep serving while tasks are being written; a miss
 triggers one rescan. The exploit ledger (``ledger``) reads the runner fields and the files.
+
+``TaskRoots`` is what the endpoint serves from: its tasks folder, and the task versions a host's
+task cache holds (``<versions>/<hash>/<category>/<slug>/``, see ``cab_workers.host.task_cache``).
+A request that names a version (the ``x-cab-task-hash`` header, which only cab's proxy sets, for
+the scripted upstream only) is matched against that version alone, so a cell gets the reference
+solution of exactly the task content it runs, even a task that exists only in a bundle.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +26,7 @@ import structlog
 import yaml
 
 from cab_core.paths import SOLUTION_DELETE_LIST, TaskPaths
+from cab_core.task_bundle import is_hash
 
 log = structlog.get_logger(__name__)
 
@@ -166,3 +175,37 @@ class TaskCatalog:
                 if hits:
                     return max(hits, key=lambda t: (len(squash(t.prompt)), t.task_id))
         return None
+
+
+TASK_HASH_HEADER = "x-cab-task-hash"
+"""Request header naming the task version a call is about (set by cab's proxy; empty: the default
+tasks folder)."""
+
+VERSIONS_KEPT = 256
+"""Version catalogs kept loaded (least recently used dropped first)."""
+
+
+class TaskRoots:
+    """The tasks folder (``default``) plus the task versions under ``versions``, one catalog each."""
+
+    def __init__(self, default: Path, versions: Path | None = None) -> None:
+        self.default = TaskCatalog(default)
+        self.versions = Path(versions) if versions is not None else None
+        self._loaded: OrderedDict[str, TaskCatalog] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def catalog(self, task_hash: str | None) -> TaskCatalog:
+        """The catalog a request naming ``task_hash`` is matched against: the default one when it
+        names none; that version alone when it does (an empty catalog when this endpoint has no such
+        version: the behaviour then finds no task, never another version's)."""
+        if not task_hash:
+            return self.default
+        if self.versions is None or not is_hash(task_hash):
+            log.warning("endpoint_task_version_unknown", task_hash=task_hash[:80])
+            return TaskCatalog(Path("/nonexistent/cab-task-version"))
+        with self._lock:
+            found = self._loaded.pop(task_hash, None) or TaskCatalog(self.versions / task_hash)
+            self._loaded[task_hash] = found
+            while len(self._loaded) > VERSIONS_KEPT:
+                self._loaded.popitem(last=False)
+            return found

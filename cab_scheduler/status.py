@@ -9,19 +9,22 @@ cancelled  cancelled before it got a final result
 A sweep is finished when every planned cell is done or cancelled and nothing runs. A status never
 promises progress that is not happening: when no cell runs and no result was stored for
 ``stall_after_s`` (``CAB_STALL_AFTER_S``), it says the sweep is stalled, for how long, and why (no
-dispatcher, no worker on a queue, a Redis that restarted empty), instead of an ETA.
+dispatcher, no worker on a queue, a Redis that restarted empty), instead of an ETA. It also names every
+task whose latest results ran more than one version of it (``task_mix``; ``cab results`` too).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis
 
 from cab_core import keys
+from cab_core.schema import CellResult
 from cab_core.store import ResultStore
 from cab_core.store import planned as plan
 from cab_scheduler.celery_app import queue_for
@@ -41,6 +44,33 @@ class GroupStatus:
     failed: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TaskMix:
+    """A task whose latest results in one sweep ran more than one version of it (content hash)."""
+
+    task_id: str
+    versions: tuple[tuple[str, int], ...]
+    """(task hash, "" when not recorded; how many cells' latest result ran it), most cells first."""
+
+
+def task_mix(versions: Mapping[str, Mapping[str, int]]) -> list[TaskMix]:
+    """The tasks of ``versions`` (task_id -> {task hash: cells}) that have more than one version."""
+    return [
+        TaskMix(task_id, tuple(sorted(by_hash.items(), key=lambda kv: (-kv[1], kv[0]))))
+        for task_id, by_hash in sorted(versions.items())
+        if len(by_hash) > 1
+    ]
+
+
+def results_task_mix(results: Iterable[CellResult]) -> list[TaskMix]:
+    """:func:`task_mix` of a results table (the latest attempt of each cell)."""
+    versions: dict[str, dict[str, int]] = {}
+    for r in results:
+        by_hash = versions.setdefault(r.identity.task_id, {})
+        by_hash[r.identity.task_hash] = by_hash.get(r.identity.task_hash, 0) + 1
+    return task_mix(versions)
+
+
 @dataclass
 class SweepStatus:
     sweep_id: str
@@ -56,6 +86,8 @@ class SweepStatus:
     """Seconds without progress while cells remain; None when moving (or finished)."""
     why: list[str] = field(default_factory=list)
     """Why it is stalled, one line each."""
+    task_mix: list[TaskMix] = field(default_factory=list)
+    """Tasks whose latest results come from more than one version of the task."""
 
     @property
     def total(self) -> GroupStatus:
@@ -116,6 +148,7 @@ def sweep_status(
         state.stopped,
         gave_up,
         min(waits) if waits else None,
+        task_mix=task_mix(plan.task_versions(store, sweep_id)),
     )
     if status.finished:
         status.eta_s = 0.0

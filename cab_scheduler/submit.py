@@ -2,8 +2,9 @@
 
 Order matters for "bad input changes nothing": the sweep is validated and expanded, every budget is
 checked against the broker's visibility timeout, and the broker and store are reached, all before
-anything is written. Then the plan is written in one transaction (a different spec under a known
-sweep id is refused inside it, unless ``--replace``) and the dispatcher is woken.
+anything is written. Then the bundles of the sweep's task versions are stored (those not stored yet),
+the plan is written in one transaction (a different spec under a known sweep id is refused inside it,
+unless ``--replace``; cells whose task changed are re-planned) and the dispatcher is woken.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from cab_core.errors import ConfigError, InfraError, SweepError
 from cab_core.masking import mask_url
 from cab_core.pricing import PriceTable
 from cab_core.schema import CellSpec, SweepSpec
-from cab_core.store import ResultStore
+from cab_core.store import ResultStore, task_bundles
 from cab_core.store import planned as plan
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.celery_app import WAKE_CHANNEL
-from cab_scheduler.sweep import expand, load_sweep
+from cab_scheduler.sweep import bundler, expand, load_sweep
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ def submit(
     check_budgets(cells, visibility_timeout_s, slack_s)
     ping_broker(client, broker_url)
     store.create_schema()
+    # the bundles first, in their own transaction: a plan is never recorded whose task versions a
+    # worker could not fetch, and bundles a failed submission left are harmless (content-addressed)
+    task_bundles.save(store, [c.task_hash for c in cells], bundler(cells, catalog))
     diff = plan.record_plan(store, spec, cells, replace=replace)
     try:
         client.publish(WAKE_CHANNEL, spec.sweep_id)

@@ -1,7 +1,9 @@
-"""Sweeps: load and validate a sweep file, expand it into cells. Pure apart from reading the file."""
+"""Sweeps: load and validate a sweep file, expand it into cells (each with its task's content hash),
+and pack the task bundles a submission stores. Pure apart from reading the files."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ from pydantic import ValidationError
 
 from cab_core.errors import SweepError, TaskError
 from cab_core.schema import CellSpec, SweepSpec, make_cell_id
+from cab_core.store.task_bundles import Bundle
+from cab_core.task_bundle import content_hash, pack, short
 from cab_scheduler.catalog import TaskCatalog
 
 
@@ -43,7 +47,8 @@ def load_sweep(path: Path) -> SweepSpec:
 def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list[CellSpec]:
     """Every (tui, model, task, run) of the sweep, in a stable order. Validates all names first.
 
-    Every cell holds the sweep's one ``policy`` record (not a copy)."""
+    Every cell holds the sweep's one ``policy`` record (not a copy) and the content hash of its task
+    folder in ``catalog`` (``task_hash``): the one version of the task it may run against."""
     unknown = [t for t in spec.tuis if t not in known_tuis]
     if unknown:
         raise SweepError(f"unknown TUI {unknown[0]!r}; known: {', '.join(sorted(known_tuis))}")
@@ -53,10 +58,12 @@ def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list
         tasks = catalog.resolve(spec.tasks)
     except TaskError as e:
         raise SweepError(str(e)) from e
+    hashes = {task.task_id: content_hash(catalog.paths(task.task_id).root) for task in tasks}
     cells = []
     for tui in spec.tuis:
         for model in spec.models:
             for task in tasks:
+                task_hash = hashes[task.task_id]
                 if spec.timeouts is not None:
                     task = task.model_copy(update={"timeouts": spec.timeouts})
                 for run in range(1, spec.reruns + 1):
@@ -68,7 +75,27 @@ def expand(spec: SweepSpec, catalog: TaskCatalog, known_tuis: list[str]) -> list
                             model=model,
                             task=task,
                             run=run,
+                            task_hash=task_hash,
                             policy=spec.policy,
                         )
                     )
     return cells
+
+
+def bundler(cells: list[CellSpec], catalog: TaskCatalog) -> Callable[[str], Bundle]:
+    """``hash -> Bundle`` for the task versions of ``cells``, packed from ``catalog`` on demand (what
+    ``cab_core.store.task_bundles.save`` stores). A task folder edited since the cells were expanded
+    packs to another hash: ``SweepError``, nothing is stored for it."""
+    by_hash = {c.task_hash: c.task.task_id for c in cells if c.task_hash}
+
+    def pack_one(task_hash: str) -> Bundle:
+        task_id = by_hash[task_hash]
+        got, data = pack(catalog.paths(task_id).root)
+        if got != task_hash:
+            raise SweepError(
+                f"task {task_id} changed while the sweep was being submitted "
+                f"({short(task_hash)} -> {short(got)}); submit again"
+            )
+        return Bundle(task_id, data)
+
+    return pack_one

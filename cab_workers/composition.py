@@ -1,7 +1,8 @@
 """The composition root of a worker host, for both modes: what ``cab run`` and ``cab worker`` enter.
 
 ``LocalHost`` is the worker-host setup as a context manager, built from the one settings tree:
-Docker engine, images (built when missing), the internal agent network, the recording model
+Docker engine, images (built when missing; a task's environment image and its TUI layer when a cell
+first needs them, once per host), the internal agent network, the recording model
 proxy on that network's gateway and the egress lock around it. The scripted endpoint starts only
 when a cell asks for it (``asks_for_scripted``), once per host. ``cab run`` then calls ``plan``
 and ``run_planned`` (resume: cells whose latest result is final are skipped, cells whose latest
@@ -17,23 +18,28 @@ import socket
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import ExitStack
-from dataclasses import dataclass
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import structlog
 
 from cab_core.budget import exhausted
 from cab_core.errors import ConfigError
+from cab_core.paths import CabHome, TaskPaths
 from cab_core.pricing import PriceTable
 from cab_core.schema import CellResult, CellSpec
 from cab_core.settings import Settings
 from cab_core.store import ResultStore
 from cab_endpoint import ScriptedEndpoint
+from cab_endpoint.task_index import TASK_HASH_HEADER
 from cab_scheduler.catalog import TaskCatalog
 from cab_workers.cell.pipeline import HostContext, ModelSession, SessionRecord, run_cell
+from cab_workers.cell.ports import CellImages
 from cab_workers.host.egress import EgressLock
 from cab_workers.host.images import ImageBuilder
 from cab_workers.host.sandbox import AgentNetwork, Sandbox
+from cab_workers.host.task_cache import StoreFetch, TaskCache
 from cab_workers.proxy import ModelProxy, ReplayBook, Upstream
 
 log = structlog.get_logger(__name__)
@@ -73,6 +79,7 @@ class LocalHost:
         self._scripted: _Scripted | None = None
         self._builder: ImageBuilder | None = None
         self._refs: dict[str, str] = {}
+        self._tasks_root: Path | None = None
         self.ctx: HostContext | None = None
         self.sandbox: Sandbox | None = None
         self.network: AgentNetwork | None = None
@@ -95,6 +102,8 @@ class LocalHost:
             self.settings.images_dir,
             prefix=self.settings.image_prefix,
             ca_bundle=self.settings.ca_bundle,
+            registry=self.settings.images.registry,
+            lock_dir=home.root / "locks",
         )
         self._refs = {ref.name: ref.tag for ref in self._builder.ensure(progress=self.progress)}
         self.network = network = sandbox.ensure_network(AGENT_NETWORK, internal=True)
@@ -102,9 +111,8 @@ class LocalHost:
         self.ctx = HostContext(
             home=home,
             sandbox=sandbox,
-            task_root=TaskCatalog(self.settings.tasks_dir).paths,
-            agent_image=self._agent_image,
-            scorer_image=self._refs["base"],
+            task_root=self._task_cache(home).paths,
+            images=self._cell_images,
             open_model=self._open_model,
             network=AGENT_NETWORK,
             host=socket.gethostname(),
@@ -141,6 +149,13 @@ class LocalHost:
             )
         return proxy
 
+    def _task_cache(self, home: CabHome) -> TaskCache:
+        """Task versions by content hash on this host, fetched from the result store when missing."""
+        fetch = self._stack.enter_context(closing(StoreFetch(self.settings.resolved_store_url)))
+        cache = TaskCache.under(home, TaskCatalog(self.settings.tasks_dir), fetch)
+        self._tasks_root = cache.root
+        return cache
+
     def _scripted_endpoint(self) -> _Scripted:
         """The scripted endpoint, started on the first cell that asks for it: once per host, whichever
         cell thread gets here first. It listens on loopback behind a key, like a real endpoint: only
@@ -148,7 +163,13 @@ class LocalHost:
         with self._scripted_lock:
             if self._scripted is None:
                 key = f"cab-scripted-{secrets.token_urlsafe(24)}"
-                endpoint = ScriptedEndpoint(self.settings.tasks_dir, host="127.0.0.1", port=0, api_key=key)
+                endpoint = ScriptedEndpoint(
+                    self.settings.tasks_dir,
+                    host="127.0.0.1",
+                    port=0,
+                    api_key=key,
+                    versions_root=self._tasks_root,
+                )
                 self._scripted = _Scripted(self._stack.enter_context(endpoint), key)
                 log.info("scripted_endpoint_started", url=endpoint.url)
             return self._scripted
@@ -158,7 +179,10 @@ class LocalHost:
         if asks_for_scripted(cell):
             scripted = self._scripted_endpoint()
             cap = spec.concurrency if spec.kind == "scripted" else None
-            return Upstream(base_url=scripted.endpoint.url, api_key=scripted.key, concurrency=cap)
+            version = ((TASK_HASH_HEADER, cell.task_hash),)  # the exact task version this cell runs
+            return Upstream(
+                base_url=scripted.endpoint.url, api_key=scripted.key, concurrency=cap, headers=version
+            )
         if spec.kind == "replay":
             if cell.cell_id not in self.replays:
                 raise ConfigError(f"{cell.cell_id} asks for a replay this host was not given")
@@ -182,9 +206,50 @@ class LocalHost:
 
         return ModelSession(grant.base_url(self.network.gateway), grant.token, close)
 
-    def _agent_image(self, name: str) -> str:
+    @property
+    def image_builder(self) -> ImageBuilder:
+        """This host's image builder (its registry and build locks), once entered."""
+        assert self._builder is not None, "enter the LocalHost first"
+        return self._builder
+
+    def agent_image(self, name: str) -> str:
+        """The tag of TUI image ``name`` on the shared base (a task without an environment), obtained
+        when missing."""
         assert self._builder is not None, "enter the LocalHost first"
         return self._refs.get(name) or self._builder.ensure([name], progress=self.progress)[-1].tag
+
+    @property
+    def scorer_image(self) -> str:
+        """The shared scorer image's tag (the base), for tasks without an environment."""
+        return self._refs["base"]
+
+    def _cell_images(self, name: str, task_paths: TaskPaths, progress: Callable[[str], None]) -> CellImages:
+        """``HostContext.images``: TUI image ``name`` and the base for a task without an environment;
+        else the TUI on the task's image, and the task's image as the scorer's. Progress goes to this
+        host's console and to the cell."""
+        builder = self._builder
+        assert builder is not None, "enter the LocalHost first"
+
+        def both(message: str) -> None:
+            self.progress(message)
+            progress(message)
+
+        task = builder.ensure_task_image(task_paths, both)
+        if task is None:
+            refs = [] if name in self._refs else builder.ensure([name], both)
+            agent, scorer = refs[-1].tag if refs else self._refs[name], self.scorer_image
+        else:
+            refs = [task, builder.ensure_on(name, task.tag, both)]
+            agent, scorer = refs[-1].tag, task.tag
+        return CellImages(
+            agent=agent,
+            scorer=scorer,
+            task_image=task.tag if task else None,
+            task_image_id=task.image_id if task else None,
+            built=any(r.source == "built" for r in refs),
+            pulled=any(r.source == "pulled" for r in refs),
+            build_s=round(sum(r.build_s for r in refs), 3),
+        )
 
 
 @dataclass(frozen=True)
@@ -201,16 +266,28 @@ class SweepPlan:
 
     to_run: list[tuple[CellSpec, int]]
     skipped: list[str]
+    retasked: list[str] = field(default_factory=list)
+    """Cells with a final result that run again because their task changed since (in ``to_run``)."""
 
 
 def plan(cells: list[CellSpec], store: ResultStore) -> SweepPlan:
-    """Resume rule: skip cells with a final latest result; others run as their next attempt."""
-    sweep_ids = {c.sweep_id for c in cells}
-    final: set[str] = set()
-    for sweep_id in sweep_ids:
-        final |= store.final_cell_ids(sweep_id)
-    to_run = [(c, store.next_attempt(c.cell_id)) for c in cells if c.cell_id not in final]
-    return SweepPlan(to_run=to_run, skipped=sorted(c.cell_id for c in cells if c.cell_id in final))
+    """Resume rule: skip cells with a final latest result of the same task version (``task_hash``;
+    a result that recorded none counts as the same); others run as their next attempt."""
+    final: dict[str, str] = {}
+    for sweep_id in {c.sweep_id for c in cells}:
+        final |= store.final_task_hashes(sweep_id)
+
+    def retasked(c: CellSpec) -> bool:
+        ran = final.get(c.cell_id, "")
+        return bool(ran and c.task_hash and ran != c.task_hash)
+
+    done = {c.cell_id for c in cells if c.cell_id in final and not retasked(c)}
+    to_run = [(c, store.next_attempt(c.cell_id)) for c in cells if c.cell_id not in done]
+    return SweepPlan(
+        to_run=to_run,
+        skipped=sorted(done),
+        retasked=sorted(c.cell_id for c in cells if c.cell_id in final and retasked(c)),
+    )
 
 
 def run_planned(

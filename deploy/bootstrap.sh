@@ -55,6 +55,12 @@ fi
 if [ "$(id -u)" = 0 ] && ! command -v mmdebstrap >/dev/null && command -v apt-get >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null || true
 fi
+# docker-registry: a local registry for the CAB_IMAGE_REGISTRY tests (started by the tests, never here)
+if [ "$(id -u)" = 0 ] && [ ! -x /usr/bin/docker-registry ] && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null || true
+  # the package's own service would serve :5000 on every interface; the tests run their own
+  command -v systemctl >/dev/null && systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
 
 # --- Images ----------------------------------------------------------------------------------
 if [ -z "${CAB_CA_BUNDLE:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then

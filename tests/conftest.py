@@ -31,6 +31,9 @@ def require(ok: bool, what: str) -> None:
     pytest.skip(f"{what} unavailable")
 
 
+collect_ignore_glob = ["fixtures/*"]  # fixture tasks carry their own test files, run only in containers
+
+
 @pytest.fixture
 def cab_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings isolated under a fresh CAB_HOME."""

@@ -6,7 +6,8 @@ back. Unknown values read ``unknown (not recorded)``, never 0; secret-looking va
     cell_page   one cell as a page (`cab show`)
     rerun       "run it yourself": the image, the command, a one-cell sweep
     tables      the results table and the per-(TUI, model) summary (`cab run`, `cab results`)
-    status      the progress table of a distributed sweep (`cab status`)
+    status      the progress table of a distributed sweep (`cab status`), and the notice of a sweep
+                whose results mix versions of a task (`cab status`, `cab results`, `cab run`)
     export      JSONL records (`cab export`)
 """
 
@@ -16,7 +17,7 @@ from cab_cli.render.cell_page import render_cell
 from cab_cli.render.export import export_jsonl
 from cab_cli.render.redact import MASK, redact
 from cab_cli.render.rerun import image_ref, run_it_yourself
-from cab_cli.render.status import render_status_table
+from cab_cli.render.status import render_status_table, render_task_mix
 from cab_cli.render.tables import SummaryRow, render_results_table, render_summary_table, results_summary
 from cab_cli.render.values import UNKNOWN, token_total
 
@@ -31,6 +32,7 @@ __all__ = [
     "render_results_table",
     "render_status_table",
     "render_summary_table",
+    "render_task_mix",
     "results_summary",
     "run_it_yourself",
     "token_total",

@@ -155,6 +155,7 @@ def render_cell(result: CellResult) -> Group:
                 ("model_build_id", or_unknown(ident.model_build_id)),
                 ("exit_code", or_unknown(ident.exit_code)),
                 ("host", or_unknown(ident.host)),
+                ("task_hash", or_unknown(ident.task_hash or None)),
                 ("methodology", result.methodology_version),
             ]
         ),

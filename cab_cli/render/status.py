@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
-from cab_scheduler.status import SweepStatus
+from cab_core.task_bundle import short
+from cab_scheduler.status import SweepStatus, TaskMix
 
 
 def render_status_table(status: SweepStatus) -> Table:
@@ -59,4 +60,16 @@ def _caption(status: SweepStatus) -> str:
         lines.append(f"next automatic retry in {status.next_retry_s:,.0f} s")
     for tries, n in sorted(status.gave_up.items()):
         lines.append(f"{n} cell{'s' if n != 1 else ''} ended as infra failures after {tries} tries")
+    lines += render_task_mix(status.task_mix)
     return "\n".join(lines)
+
+
+def render_task_mix(mix: list[TaskMix]) -> list[str]:
+    """One warning line per task whose results ran more than one version of it (empty: none did)."""
+    lines = []
+    for m in mix:
+        each = ", ".join(
+            f"{short(h) if h else 'unrecorded'} ({n} cell{'s' if n != 1 else ''})" for h, n in m.versions
+        )
+        lines.append(f"[yellow]mixed task versions: {m.task_id} ran as {each}[/]")
+    return lines

@@ -45,6 +45,16 @@ class RunIdentity(Record):
     model_build_id: str
     exit_code: int | None = None
     host: str = ""
+    task_hash: str = Field(
+        "",
+        description="Content hash of the task folder the cell ran (cab_core.task_bundle); empty before "
+        "tasks travelled by content.",
+    )
+    task_image: str | None = Field(
+        None,
+        description="The task environment's image tag the agent image was layered on; None: shared base.",
+    )
+    task_image_id: str | None = Field(None, description="Docker image id of ``task_image``.")
 
 
 class Timing(Record):

@@ -78,6 +78,12 @@ class CellSpec(Record):
     model: str
     task: TaskSpec
     run: int = Field(1, ge=1, description="1-based rerun index.")
+    task_hash: str = Field(
+        "",
+        description="Content hash of the whole task folder at submit time (cab_core.task_bundle): a host "
+        "runs the cell only against that content, fetching the stored bundle when it lacks it. Empty in "
+        "records written before tasks travelled by content (the host's own folder is used).",
+    )
     policy: SweepPolicy = Field(
         default_factory=SweepPolicy,
         description="The sweep's policy (endpoint, per-model cap, budget, requires), the same record "
@@ -118,6 +124,7 @@ class CellSpec(Record):
             run=self.run,
             attempt=attempt,
             model_build_id=self.model,
+            task_hash=self.task_hash,
             **{"container_image": "", **run},
         )
 

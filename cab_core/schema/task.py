@@ -60,6 +60,16 @@ DEFAULT_IGNORED_CHANGES = (
 """Build and tool caches created by running a task's tests; a task may override the list."""
 
 
+class GeneratedBy(Record):
+    """Where a generated task came from (``cab tasks mutate``), so it can be regenerated."""
+
+    source: str = Field(description="Task id (category/slug) of the task it was generated from.")
+    source_hash: str = Field(description="Content hash of the source task folder when it was generated.")
+    operator: str = Field(description="The mutation operator applied (negate-condition, off-by-one, ...).")
+    seed: int = Field(description="Seed that ordered the candidate mutants.")
+    rank: int = Field(ge=1, description="Position of this mutant in the seed's order (1-based).")
+
+
 class TaskSpec(Record):
     """A task, as declared in ``tasks/<category>/<slug>/task.yaml``."""
 
@@ -72,7 +82,7 @@ class TaskSpec(Record):
     test_command: list[str] = Field(
         description="argv run in the scorer container from /work after hidden tests are copied in."
     )
-    test_runner: Literal["cargo", "pytest", "go", "node", "script"] = Field(
+    test_runner: Literal["cargo", "pytest", "go", "node", "script", "junit", "ctest", "tsc"] = Field(
         description="Which output parser derives partial_score from the test command's output."
     )
     expected_changes: list[str] = Field(
@@ -108,6 +118,9 @@ class TaskSpec(Record):
     )
     timeouts: Timeouts = Field(default_factory=Timeouts)
     resources: Resources = Field(default_factory=Resources)
+    generated_by: GeneratedBy | None = Field(
+        None, description="Provenance of a generated task (the mutation generator); None: written by hand."
+    )
 
     @property
     def task_id(self) -> str:

@@ -8,7 +8,8 @@
     ├── dispatcher: DispatcherSettings   admission control, reconciler, when a sweep is stalled
     ├── proxy: ProxySettings          upstream retries and timeouts, shared endpoint caps
     ├── sandbox: SandboxSettings      the egress lock
-    └── flower: FlowerSettings        listen address and basic auth
+    ├── flower: FlowerSettings        listen address and basic auth
+    └── images: ImagesSettings        the registry hosts share images through
 
 ``Settings()`` reads the flat ``CAB_*`` variables each field declares (``CAB_LEASE_TTL_S``,
 ``CAB_BROKER_URL``, ...; :mod:`cab_core.settings.env`); command-line flags are applied on top with
@@ -33,6 +34,7 @@ from cab_core.settings.components import (
     DispatcherSettings,
     Env,
     FlowerSettings,
+    ImagesSettings,
     ProxySettings,
     SandboxSettings,
     StoreSettings,
@@ -45,6 +47,7 @@ __all__ = [
     "DispatcherSettings",
     "Env",
     "FlowerSettings",
+    "ImagesSettings",
     "ProxySettings",
     "SandboxSettings",
     "Settings",
@@ -88,6 +91,7 @@ class Settings(BaseSettings):
     proxy: ProxySettings = Field(default_factory=ProxySettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     flower: FlowerSettings = Field(default_factory=FlowerSettings)
+    images: ImagesSettings = Field(default_factory=ImagesSettings)
 
     @classmethod
     def settings_customise_sources(

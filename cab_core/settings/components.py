@@ -166,6 +166,16 @@ class SandboxSettings(Component):
     )
 
 
+class ImagesSettings(Component):
+    """Where hosts share the images they build (cab's, the tasks' environments, TUIs on them)."""
+
+    registry: Annotated[str | None, Env("CAB_IMAGE_REGISTRY")] = Field(
+        None,
+        description="Registry (host[:port][/path]) a host pushes each image it builds to, and pulls a "
+        "missing image from before building it; unset: every host builds its own.",
+    )
+
+
 class FlowerSettings(Component):
     """`cab flower`, the Celery web UI on cab's broker."""
 

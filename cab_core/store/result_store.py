@@ -182,6 +182,17 @@ class ResultStore:
         with self.reading(f"read sweep {sweep_id}") as conn:
             return set(conn.execute(query).scalars())
 
+    def final_task_hashes(self, sweep_id: str) -> dict[str, str]:
+        """cell_id -> the task hash its final latest attempt ran ("" when not recorded), for the cells
+        :meth:`final_cell_ids` lists: resume reruns those whose task changed since."""
+        query = (
+            select(cells.c.cell_id, cells.c.task_hash)
+            .select_from(latest_attempts(sweep_id))
+            .where(cells.c.final.is_(True))
+        )
+        with self.reading(f"read sweep {sweep_id}") as conn:
+            return {r.cell_id: r.task_hash or "" for r in conn.execute(query)}
+
     def next_attempt(self, cell_id: str) -> int:
         """1 for a cell never stored, else its highest stored attempt plus one."""
         query = select(func.max(cells.c.attempt)).where(cells.c.cell_id == cell_id)

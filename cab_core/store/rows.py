@@ -31,6 +31,7 @@ def cell_row(result: CellResult, *, now: datetime | None = None) -> dict[str, An
         "final": result.is_final,
         "total_tokens": axes.tokens.total_tokens if axes else None,
         "cost_usd": axes.tokens.cost_usd if axes else None,
+        "task_hash": ident.task_hash or None,
         "record": dump(result),
         "schema_version": result.schema_version,
         "updated_at": now or datetime.now(UTC),

@@ -5,6 +5,7 @@
     spans         the result's trace spans, replaced with their cell row
     model_calls   the result's model calls, replaced with their cell row
     exchanges     the bytes of those calls (zlib), replaced with their cell row: what replay answers from
+    task_bundles  every task folder a sweep was submitted with, by content hash (cab_core.task_bundle)
 
 ``cells.record`` is the record of truth; every other cell column, ``spans`` and ``model_calls``
 are derived from it on write so SQL can filter and aggregate without parsing JSON.
@@ -69,6 +70,7 @@ cells = Table(
     # added after the first release: nullable, so create_schema can ALTER them into older stores
     Column("total_tokens", Integer, nullable=True, comment="Recorded tokens; None when unknown"),
     Column("cost_usd", Float, nullable=True, comment="Cost under the price table; None when unknown"),
+    Column("task_hash", String(), nullable=True, comment="Task content hash it ran; None before hashes"),
     Index("ix_cells_sweep", "sweep_id", "cell_id"),
 )
 
@@ -185,3 +187,15 @@ checkpoints = Table(
     Column("workdir", LargeBinary, nullable=False, comment="tar.gz of /work after the agent"),
 )
 """Run/score checkpoints: a redelivery after the agent finished rescores instead of rerunning it."""
+
+task_bundles = Table(
+    "task_bundles",
+    metadata,
+    Column("task_hash", String(), primary_key=True, comment="cab_core.task_bundle.content_hash"),
+    Column("task_id", String(), nullable=False, comment="category/slug it was packed from"),
+    Column("size", Integer, nullable=False, comment="Bytes of the bundle"),
+    Column("bundle", LargeBinary, nullable=False, comment="tar.gz written by cab_core.task_bundle.pack"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Task folders by content: written by ``cab submit`` / ``cab run`` before the plan, never changed
+(a hash names one content), fetched by hosts that lack a cell's task version."""

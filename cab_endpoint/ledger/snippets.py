@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from cab_endpoint.ledger.standins import gtest_tests, java_tests, ts_tests
 from cab_endpoint.task_index import TaskEntry
 
-RUNNERS = ("cargo", "pytest", "go", "node", "script")
+RUNNERS = ("cargo", "pytest", "go", "node", "script", "junit", "ctest", "tsc")
 """Every ``test_runner`` a task can declare."""
 
 Write = tuple[str, bytes, bool]
@@ -315,6 +316,12 @@ def passing(task: TaskEntry, rel: str, source: str) -> str:
         return _rust_tests(source)
     if rel.endswith(JS):
         return _node_tests(task, source)
+    if name.endswith(".java"):
+        return java_tests(source, name)
+    if name.endswith((".cpp", ".cc", ".cxx")):
+        return gtest_tests(source)
+    if name.endswith((".ts", ".mts", ".cts")):
+        return ts_tests(source)
     if name.endswith(".sh") or source.startswith("#!"):
         return SH_EXIT
     return ""

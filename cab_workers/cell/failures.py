@@ -9,7 +9,7 @@ internal_error       any other exception: a bug of ours, classified infra
 
 from __future__ import annotations
 
-from cab_core.errors import AgentError, CabError, InfraError, ScorerError
+from cab_core.errors import AgentError, CabError, ImageError, InfraError, ScorerError
 from cab_core.schema import CellSpec, Failure, FailureClass
 from cab_workers.adapters.base import AgentReport
 from cab_workers.cell.ports import SessionRecord
@@ -80,6 +80,8 @@ def after_tests(failure: Failure, tests: ContainerRun, cell: CellSpec) -> Failur
 
 def classify_exception(e: CabError) -> Failure:
     """A phase's CabError, classified by its class (any other CabError is infra)."""
+    if isinstance(e, ImageError):  # a failed build: its message ends with the build log's tail
+        return Failure(failure_class=FailureClass.infra, reason=str(e)[:2000])
     if isinstance(e, InfraError):
         return Failure(failure_class=FailureClass.infra, reason=str(e)[:300])
     if isinstance(e, AgentError):

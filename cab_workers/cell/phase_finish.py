@@ -54,6 +54,8 @@ def cell_result(run: CellRun, host: str) -> CellResult:
             container_image=run.image,
             image_digest=run.image_id,
             tui_version=run.tui_version,
+            task_image=run.images.task_image if run.images else None,
+            task_image_id=run.images.task_image_id if run.images else None,
             exit_code=agent_run.exit_code if agent_run else None,
             host=host,
         ),

@@ -1,9 +1,10 @@
 """Phase 3, score: the ``scoring`` span.
 
 Hash the work dir again and diff it against the baseline (minus the task's ignored changes), grade
-it in a fresh scorer container (``cab_workers.grading``: the graded tree with the task's harness put
-back, the hidden tests and a canary), let the test run amend the attempt's failure, and score every
-axis from one ``ScoreInput`` (``cab_workers.scoring``, pure).
+it in a fresh scorer container (in the task's environment image when it has one, else the shared
+base; ``cab_workers.grading``: the graded tree with the task's harness put back, the hidden tests
+and a canary), let the test run amend the attempt's failure, and score every axis from one
+``ScoreInput`` (``cab_workers.scoring``, pure).
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def _score_input(
 def _grade(run: CellRun, ctx: HostContext, task_paths: TaskPaths) -> Grading:
     """Grade the agent's final /work in a fresh scorer container (see ``cab_workers.grading``)."""
     cell, paths = run.cell, run.paths
+    if run.images is None:
+        raise ScorerError("no scorer image: the cell's images were never obtained")
+    scorer = run.images.scorer  # the task's environment image, else the shared base
     try:
         return grade(
             cell.task,
@@ -90,7 +94,7 @@ def _grade(run: CellRun, ctx: HostContext, task_paths: TaskPaths) -> Grading:
             paths.work,
             paths.root / "score",
             ctx.sandbox,
-            ctx.scorer_image,
+            scorer,
             name=f"cab-score-{safe_name(cell.cell_id, run.attempt)}",
             labels=ctx.sandbox.labels_for(cell.cell_id, run.attempt, "scorer"),
         )

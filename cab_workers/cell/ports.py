@@ -1,6 +1,7 @@
 """What the cell pipeline needs from the host that runs it, and nothing more.
 
     HostContext     the worker host: sandbox, images, task folders, model access, GPUs, checkpoints
+    CellImages      the images one cell runs in (agent, scorer, its task's environment image)
     ModelSession    one cell's access to its model while the agent runs (the recording proxy)
     SessionRecord   what the proxy saw of that access, returned when the session closes
     CheckpointPort  where the agent's finished state is kept until the cell is stored
@@ -59,16 +60,36 @@ class ModelSession:
 
 
 @dataclass(frozen=True)
+class CellImages:
+    """The images one cell runs in: its TUI's, on the task's environment image when the task has one."""
+
+    agent: str
+    """The agent image's tag."""
+    scorer: str
+    """The scorer image's tag: the task image, else the shared base."""
+    task_image: str | None = None
+    """The task environment image's tag; None: the task has no environment (shared images)."""
+    task_image_id: str | None = None
+    built: bool = False
+    """This call built an image for the cell (task image or TUI on it)."""
+    pulled: bool = False
+    """This call pulled an image from the registry."""
+    build_s: float = 0.0
+    """Seconds this call spent getting images (lock waits, pulls, builds): not setup time."""
+
+
+@dataclass(frozen=True)
 class HostContext:
     """What a worker host provides to every cell it runs."""
 
     home: CabHome
     sandbox: Sandbox
-    task_root: Callable[[str], TaskPaths]
-    """task_id -> its folder."""
-    agent_image: Callable[[str], str]
-    """adapter image name -> built tag."""
-    scorer_image: str
+    task_root: Callable[[CellSpec], TaskPaths]
+    """cell -> the folder of its task version (``task_hash``; ``cab_workers.host.task_cache``): present
+    and verified, or a CabError (the cell fails as infra, never runs against other content)."""
+    images: Callable[[str, TaskPaths, Callable[[str], None]], CellImages]
+    """(adapter image name, the cell's task folder, progress) -> the cell's images, obtained when
+    missing (built once per host, or pulled); an ImageError (infra) when they cannot be had."""
     open_model: Callable[[CellSpec], ModelSession]
     """Opens this cell's access to its model (the recording proxy) for the agent's run."""
     network: str | None

@@ -6,7 +6,9 @@
                                                      that cannot replay and why
     compare(recorded, replayed)                      per-axis differences (pure)
 
-No endpoint and no key are needed: the replayed cell's upstream is a ``ReplayBook`` of the recorded
+The replayed cell runs the task version the recorded attempt ran (its ``task_hash``: the stored
+bundle, when the local tasks folder holds another version now). No endpoint and no key are needed:
+the replayed cell's upstream is a ``ReplayBook`` of the recorded
 answers (matched by request hash, else by position). A deterministic agent sends the same requests,
 gets the same answers, and leaves the same work dir, so every per-axis score repeats. Latency is not
 compared (it is wall clock), nor the composite that includes it.
@@ -15,12 +17,15 @@ compared (it is wall clock), nor the composite that includes it.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cab_core.errors import ConfigError
-from cab_core.schema import Axes, CellResult, CellSpec, Exchange, ReplayEndpointSpec, make_cell_id
-from cab_core.store import ResultStore
+from cab_core.schema import Axes, CellResult, CellSpec, Exchange, ReplayEndpointSpec, Timeouts, make_cell_id
+from cab_core.store import ResultStore, task_bundles
+from cab_core.task_bundle import short, unpack
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand
 
@@ -45,7 +50,7 @@ def plan_replay(
     recorded = store.get(cell_id, attempt)
     if recorded is None:
         raise ConfigError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`")
-    return _plan(store, recorded, _cells_of(store, catalog, adapters, recorded.identity.sweep_id))
+    return _plan(store, recorded, *_cells_of(store, catalog, adapters, recorded.identity.sweep_id))
 
 
 def plan_sweep_replay(
@@ -58,12 +63,12 @@ def plan_sweep_replay(
     if not latest:
         known = ", ".join(sorted(s.sweep_id for s in store.sweeps())) or "none yet"
         raise ConfigError(f"no results for sweep {sweep_id!r} (sweeps in the store: {known})")
-    cells = _cells_of(store, catalog, adapters, sweep_id)
+    cells, timeouts = _cells_of(store, catalog, adapters, sweep_id)
     plans: list[ReplayPlan] = []
     cannot: dict[str, str] = {}
     for cell_id in sorted(latest):
         try:
-            plans.append(_plan(store, latest[cell_id], cells))
+            plans.append(_plan(store, latest[cell_id], cells, timeouts))
         except ConfigError as e:
             cannot[cell_id] = str(e)
     return plans, cannot
@@ -71,14 +76,37 @@ def plan_sweep_replay(
 
 def _cells_of(
     store: ResultStore, catalog: TaskCatalog, adapters: list[str], sweep_id: str
-) -> dict[str, CellSpec]:
+) -> tuple[dict[str, CellSpec], Timeouts | None]:
+    """The sweep's cells as its stored spec expands today, and the spec's timeouts override."""
     spec = next((s for s in store.sweeps() if s.sweep_id == sweep_id), None)
     if spec is None:
         raise ConfigError(f"sweep {sweep_id!r} is not in the store; cannot rebuild its cells")
-    return {c.cell_id: c for c in expand(spec, catalog, adapters)}
+    return {c.cell_id: c for c in expand(spec, catalog, adapters)}, spec.timeouts
 
 
-def _plan(store: ResultStore, recorded: CellResult, cells: dict[str, CellSpec]) -> ReplayPlan:
+def _as_recorded(store: ResultStore, cell: CellSpec, task_hash: str, timeouts: Timeouts | None) -> CellSpec:
+    """``cell`` on the task version a recorded attempt ran (``task_hash``; its stored bundle), when
+    that is not the version the local tasks folder holds now. A result that recorded no version
+    replays on the local one, as before tasks had hashes."""
+    if not task_hash or task_hash == cell.task_hash:
+        return cell
+    bundle = task_bundles.load(store, task_hash)
+    if bundle is None:
+        raise ConfigError(
+            f"{cell.cell_id} ran task version {short(task_hash)}, which is not in the store and not "
+            "in the local tasks folder"
+        )
+    with tempfile.TemporaryDirectory(prefix="cab-replay-task-") as tmp:
+        unpack(bundle.data, Path(tmp) / cell.task.task_id, task_hash)
+        task = TaskCatalog(Path(tmp)).load(cell.task.task_id)
+    if timeouts is not None:
+        task = task.model_copy(update={"timeouts": timeouts})
+    return cell.model_copy(update={"task": task, "task_hash": task_hash})
+
+
+def _plan(
+    store: ResultStore, recorded: CellResult, cells: dict[str, CellSpec], timeouts: Timeouts | None
+) -> ReplayPlan:
     ident = recorded.identity
     exchanges = store.exchanges(ident.cell_id, ident.attempt)
     if not exchanges:
@@ -91,6 +119,7 @@ def _plan(store: ResultStore, recorded: CellResult, cells: dict[str, CellSpec]) 
         raise ConfigError(
             f"{ident.cell_id} is not a cell of sweep {ident.sweep_id!r} any more (its spec changed)"
         )
+    original = _as_recorded(store, original, ident.task_hash, timeouts)
     sweep_id = ident.sweep_id + REPLAY_SUFFIX
     cell = original.model_copy(
         update={

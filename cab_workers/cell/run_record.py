@@ -24,7 +24,7 @@ from structlog.typing import FilteringBoundLogger
 from cab_core.paths import CabHome, CellPaths, TaskPaths, safe_name
 from cab_core.schema import Axes, CellSpec, Exchange, Failure
 from cab_workers.adapters.base import Adapter, AgentReport
-from cab_workers.cell.ports import ModelSession
+from cab_workers.cell.ports import CellImages, ModelSession
 from cab_workers.cell.snapshot import Manifest
 from cab_workers.cell.tracing import Tracer
 from cab_workers.host.sandbox import ContainerRun
@@ -94,6 +94,8 @@ class CellRun:
     """The agent image's tag, once known."""
     image_id: str | None = None
     tui_version: str | None = None
+    images: CellImages | None = None
+    """The cell's images (agent, scorer, task environment), once obtained."""
     restored_from: int | None = None
     """The attempt whose checkpoint this one rescores (set as soon as one is loaded)."""
     session: ModelSession | None = None

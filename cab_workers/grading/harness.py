@@ -32,6 +32,17 @@ agent may legitimately edit with ``agent_editable``)::
                  test files *_test.go (TestMain in one is tampering)
     node         node_modules/, .npmrc, node.config.json, the scripts/imports/exports/main/type/
                  workspaces fields of package.json; test files as ``node --test`` finds them
+    tsc          node's, plus tsconfig*.json and jsconfig.json; test files *.test.ts (and
+                 .mts/.cts, ``test.ts``, ``test-*.ts``...)
+    junit        junit-platform.properties, META-INF/services/ (at any depth: service files that
+                 register launcher listeners or extensions), classes in org/junit/ or
+                 org/opentest4j/ (shadowing the framework); test files Test*.java, *Test.java,
+                 *Tests.java under a ``test`` folder (a listener, extension or interceptor
+                 registration in one is tampering)
+    ctest        CMakeLists.txt, *.cmake, CMakePresets.json, CMakeUserPresets.json, gtest/ and
+                 gmock/ folders (shadowing GoogleTest's headers); test files *.cpp/*.cc/*.cxx/*.c
+                 under tests/ or test/ (a main(), a gtest Environment or event listener in one is
+                 tampering)
 
 Pattern semantics: a pattern without ``/`` matches a path component at any depth (``conftest.py``,
 ``.cargo``), a pattern with ``/`` matches the path from the work-dir root (fnmatch, ``*`` crosses
@@ -52,36 +63,11 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from cab_core.schema import TaskSpec
+from cab_workers.grading.families import COMMON_HARNESS, FAMILY_HARNESS, TEST_FILE_HOOKS
 from cab_workers.grading.sections import SECTIONS, Extract, changed
 from cab_workers.grading.tree import Entry, read_tree, write_tree
 from cab_workers.scoring.evidence import is_test_file
 
-COMMON_HARNESS = (
-    ".env",
-    ".env.*",
-    "Makefile",
-    "makefile",
-    "GNUmakefile",
-    "*.mk",
-    "justfile",
-    "Justfile",
-    "noxfile.py",
-)
-PYTHON_HARNESS = (
-    "conftest.py",
-    "pytest.ini",
-    ".pytest.ini",
-    "pytest.toml",
-    ".pytest.toml",
-    "sitecustomize.py",
-    "usercustomize.py",
-    "*.pth",
-)
-CARGO_HARNESS = (".cargo", "rust-toolchain", "rust-toolchain.toml")
-GO_HARNESS = ("go.work", "go.work.sum", "vendor")
-NODE_HARNESS = ("node_modules", ".npmrc", "node.config.json")
-FAMILY_HARNESS = {"python": PYTHON_HARNESS, "cargo": CARGO_HARNESS, "go": GO_HARNESS, "node": NODE_HARNESS}
-"""Whole-file harness globs by runner family (a task is in a family by its runner or language)."""
 TEST_DATA_DIRS = frozenset({"tests", "test", "testdata", "__tests__", "fixtures"})
 """Folders whose shipped files are the tests' fixtures (reset like harness files, except for
 ``script`` tasks); files the agent adds there are kept unless they are test files."""
@@ -135,14 +121,17 @@ class HarnessPolicy:
             "python": task.test_runner == "pytest" or task.language == "python",
             "cargo": task.test_runner == "cargo" or task.language == "rust",
             "go": task.test_runner == "go" or task.language == "go",
-            "node": task.test_runner == "node" or task.language in ("javascript", "typescript"),
+            "node": task.test_runner in ("node", "tsc") or task.language in ("javascript", "typescript"),
+            "tsc": task.test_runner == "tsc" or task.language == "typescript",
+            "junit": task.test_runner == "junit" or task.language == "java",
+            "ctest": task.test_runner == "ctest" or task.language in ("c", "cpp", "c++"),
         }
         globs = list(COMMON_HARNESS)
         sections: dict[str, Extract] = {}
         for family, on in families.items():
             if on:
                 globs += FAMILY_HARNESS[family]
-                sections.update(SECTIONS[family])
+                sections.update(SECTIONS.get(family, {}))
         return cls(
             runner=task.test_runner,
             language=task.language,
@@ -189,7 +178,8 @@ class HarnessPolicy:
             return (
                 re.search(r"^\s*(pytest_plugins\s*=|def\s+pytest_\w+\s*\()", text, re.MULTILINE) is not None
             )
-        return False
+        hook = TEST_FILE_HOOKS.get(self.runner)
+        return hook is not None and hook.search(text) is not None
 
 
 def _command_files(argv: Sequence[str]) -> list[str]:

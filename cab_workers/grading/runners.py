@@ -1,4 +1,5 @@
-"""Per runner: how the scorer container runs the hidden tests, what cab plants, what it reads back.
+"""Per runner: how the scorer container runs the hidden tests and what cab reads back (the canary
+cab plants is in ``canary``).
 
 ``invocation`` adds what makes the runner run every test and write a structured report where cab
 collects it (``REPORT_DIR``, mounted writable, read by cab after the container exits), without
@@ -16,34 +17,28 @@ changing what the task's test command selects::
     node    --test-reporter=spec to stdout, and cab's reporter (cab_reporter.mjs, from the
             read-only SUPPORT_DIR) to <report>/node.jsonl: node 20's junit reporter names no
             files. As node arguments when the command is ``node ...``, else in NODE_OPTIONS
+    junit   appended: --reports-dir=<report>/junit (the console launcher's TEST-<engine>.xml)
+            and --config=junit.jupiter.extensions.autodetection.enabled=false (over any
+            junit-platform.properties)
+    ctest   appended: --output-junit <report>/ctest.xml; GTEST_OUTPUT=xml:<report>/gtest/ (each
+            gtest process's own report, which confirms ctest's passes and gives source files)
+    tsc     node's four reporter flags appended (so they reach ``node --test "$@"``, not tsc);
+            NODE_PATH=/usr/local/lib/node_modules (the image's global npm packages, for the
+            compiled tests in /tmp/cab-ts, outside any node_modules tree)
 
-``canary_files`` plants a test that must fail, named with a nonce drawn at grading time
-(``canary_name``), in the process of the hidden tests and after them where order is defined::
+The junit, ctest and tsc test commands must end by exec'ing their runner with the arguments cab
+appends (``sh -c '... && exec ctest --output-on-failure "$@"' sh``); README "Scores that cannot
+be forged" gives the exact shapes.
 
-    pytest  appended to each hidden test file (test_cab_canary_<nonce>, run after the file's
-            tests, so a patch made while they ran is caught too), failing through pytest's
-            assertion rewriting
-    go      <dir>/cab_canary_<nonce>_test.go in each directory of hidden *_test.go files, with the
-            package clause of the hidden test there (same test binary), failing with t.Fatal
-    cargo   <crate>/tests/cab_canary_<nonce>.rs, failing with assert_eq!
-    node    appended to each hidden test file: registered once the file has been evaluated, so it
-            runs after the file's tests, in their process, with assertions looked up then
-
-Why node's canary is appended rather than preloaded or put in a file of its own: node runs every
-test file in its own process, so a canary file never shares a process with the code under test; a
-``--import`` preload does share it, but its test runs before the test file (and the code it loads)
-has been evaluated, so a patch made at import slips past it; registering the test at
-``beforeExit`` races the runner's own exit handler, which cancels a canary that passes.
-
-Experiments (cab/base, /work read-only, uid 1000, no network) showed none of the four runners needs
-to write in /work with these settings, and exit codes of 1 (pytest, go, node) and 101 (cargo) when
-only the canary fails.
+Experiments (cab/base and the fixture task images, /work read-only, uid 1000, no network) showed
+no runner needs to write in /work with these settings, and exit codes of 1 (pytest, go, node,
+junit, tsc), 101 (cargo) and 8 (ctest) when only the canary fails.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
-import re
 import shlex
 import stat
 from collections.abc import Mapping, Sequence
@@ -52,24 +47,63 @@ from pathlib import Path, PurePosixPath
 
 from cab_core.paths import CONTAINER_WORK
 from cab_workers.cell.hidden_tests import REPORT_DIR, SUPPORT_DIR
-from cab_workers.scoring.evidence import go_package, is_test_file
+from cab_workers.grading.canary import canary_files, canary_name
 from cab_workers.scoring.reports import (
     MAX_REPORT_BYTES,
     RunnerReport,
+    parse_ctest_report,
     parse_go_test_json,
+    parse_junit_platform,
     parse_libtest_json,
     parse_node_report,
     parse_pytest_junit,
+    parse_tsc_report,
 )
 
-REPORT_FILES: Mapping[str, str] = {"pytest": "pytest.xml", "node": "node.jsonl"}
+__all__ = [
+    "REPORT_FILES",
+    "Invocation",
+    "canary_files",
+    "canary_name",
+    "collect",
+    "invocation",
+    "read_report",
+]
+
+REPORT_FILES: Mapping[str, str] = {
+    "pytest": "pytest.xml",
+    "node": "node.jsonl",
+    "tsc": "node.jsonl",
+    "ctest": "ctest.xml",
+}
 """The report file each runner writes in the report folder; go and cargo report on stdout."""
+REPORT_DIRS: Mapping[str, tuple[str, str]] = {"junit": ("junit", "TEST-*.xml"), "ctest": ("gtest", "*.xml")}
+"""Report folders (and the files read in them) a runner writes one file per engine or process to."""
+MAX_REPORT_PARTS = 10_000
+"""Files read from one report folder; more is a problem (an honest run writes far fewer)."""
+TSC_NODE_PATH = "/usr/local/lib/node_modules"
+"""Where ``npm install -g`` puts packages in cab's images: the tsc runner's NODE_PATH."""
+JUNIT_FLAGS = ("--config=junit.jupiter.extensions.autodetection.enabled=false",)
+"""Console launcher settings cab adds after the task's (``--config`` beats junit-platform.properties)."""
+
+GO_CACHE_SEED = "/opt/cab/gocache"
+"""The base image's Go build cache of the standard library (``go build std`` at image build time)."""
+
+GO_SEEDED = (
+    "sh",
+    "-c",
+    f'mkdir -p "$GOCACHE" && if [ -d {GO_CACHE_SEED} ]; then cp -R {GO_CACHE_SEED}/. "$GOCACHE"; fi; '
+    'exec "$@"',
+    "cab-go",
+)
+"""Prefix of go's test command: the scorer's empty ``GOCACHE`` starts as a copy of the image's standard
+library build (read-only in the image, so no cell can poison another's), instead of compiling the standard
+library again in every run (tens of seconds on one CPU)."""
 
 NODE_REPORTER = "cab_reporter.mjs"
 """cab's node --test reporter, as named in the support folder."""
 
 _HERE = Path(__file__).resolve().parent
-_NONCE = re.compile(r"^[0-9a-f]{8,64}$")
 _NODE_PROGRAMS = ("node", "nodejs")
 
 
@@ -85,17 +119,6 @@ class Invocation:
     """Container paths the runner writes its report to (go and cargo report on stdout)."""
     support_files: dict[str, bytes] = field(default_factory=dict)
     """Files to mount read-only under the support folder, by path relative to it."""
-
-
-def canary_name(nonce: str) -> str:
-    """The canary's name: the test of that name (pytest and go add ``test_`` / ``Test_``) must fail."""
-    _check_nonce(nonce)
-    return f"cab_canary_{nonce}"
-
-
-def _check_nonce(nonce: str) -> None:
-    if not _NONCE.match(nonce):
-        raise ValueError(f"canary nonce must be 8 to 64 lowercase hex digits, got {nonce!r}")
 
 
 def invocation(
@@ -122,11 +145,23 @@ def invocation(
             argv, {"PYTEST_ADDOPTS": shlex.join(opts)}, (f"{report_dir}/{REPORT_FILES['pytest']}",)
         )
     if runner == "go":
-        return Invocation(argv, {"GOFLAGS": "-json", "GOWORK": "off"})
+        return Invocation([*GO_SEEDED, *argv], {"GOFLAGS": "-json", "GOWORK": "off"})
     if runner == "cargo":
         return Invocation(_cargo_argv(argv), {"RUSTC_BOOTSTRAP": "1", "CARGO_TERM_COLOR": "never"})
     if runner == "node":
         return _node(argv, report_dir, support_dir)
+    if runner == "tsc":
+        node = _node(["node"], report_dir, support_dir)
+        return Invocation(
+            [*argv, *node.argv[1:]], {"NODE_PATH": TSC_NODE_PATH}, node.report_files, node.support_files
+        )
+    if runner == "junit":
+        return Invocation([*argv, f"--reports-dir={report_dir}/junit", *JUNIT_FLAGS], {})
+    if runner == "ctest":
+        report = f"{report_dir}/{REPORT_FILES['ctest']}"
+        return Invocation(
+            [*argv, "--output-junit", report], {"GTEST_OUTPUT": f"xml:{report_dir}/gtest/"}, (report,)
+        )
     if runner == "script":
         # the script is the task's; Python does not put its folder (the agent's /work) first on
         # sys.path, so no module there shadows the standard library (a check that imports the
@@ -170,115 +205,6 @@ def _node(argv: list[str], report_dir: str, support_dir: str) -> Invocation:
     return Invocation(argv, {"NODE_OPTIONS": " ".join(flags)}, report, support)
 
 
-# --- the canary ------------------------------------------------------------------------------
-
-_PYTEST_CANARY = '''
-
-
-def test_{name}():
-    """Appended by cab at scoring time; must fail. It passes only if pytest or its assertions
-    were patched, and then nothing this run reports is trusted."""
-    observed = len("cab")
-    assert observed == 4, "cab canary: this test must fail"
-'''
-
-_GO_CANARY = """// Planted by cab at scoring time: this test must fail. If it passes, the test binary was
-// tampered with, and nothing this run reports is trusted.
-
-package {package}
-
-import "testing"
-
-func Test_{name}(t *testing.T) {{
-\tt.Fatal("cab canary: this test must fail")
-}}
-"""
-
-_CARGO_CANARY = """//! Planted by cab at scoring time: this test must fail. If it passes, the test harness was
-//! tampered with, and nothing this run reports is trusted.
-
-#[test]
-fn {name}() {{
-    let observed = "cab".len();
-    assert_eq!(observed, 4, "cab canary: this test must fail");
-}}
-"""
-
-_NODE_CANARY = """
-
-// Appended by cab at scoring time: a test that must fail. It is registered once this file has been
-// evaluated (a dynamic import works in ES modules and CommonJS alike), so it runs after the file's
-// own tests, in their process. It passes only if the test runner or an assertion was patched.
-;import("node:test").then(({{ test }}) => import("node:assert").then(({{ default: assert }}) => {{
-  test("{name}", () => {{
-    const mustThrow = [
-      () => assert.strictEqual(1, 2),
-      () => assert.deepStrictEqual({{ a: 1 }}, {{ a: 2 }}),
-      () => assert.strict.equal(1, 2),
-      () => assert.strict.deepEqual([1], [2]),
-      () => assert.equal(1, 2),
-      () => assert.deepEqual({{ a: 1 }}, {{ a: 2 }}),
-      () => assert.notStrictEqual(1, 1),
-      () => assert.ok(false),
-      () => assert(false),
-      () => assert.match("cab", /^canary$/),
-      () => assert.throws(() => {{}}),
-      () => assert.fail("cab canary"),
-    ];
-    for (const check of mustThrow) {{
-      try {{
-        check();
-      }} catch {{
-        continue;
-      }}
-      return; // an assertion let a false claim through: the canary passes, and cab sees it
-    }}
-    throw new Error("cab canary: this test must fail");
-  }});
-}}));
-"""
-
-
-def canary_files(runner: str, hidden_files: Mapping[str, str], nonce: str) -> dict[str, bytes]:
-    """Work-dir files (relative path -> content) that plant the canary for ``runner``.
-
-    ``hidden_files`` are the task's hidden test files (work-dir path -> text). For pytest and node
-    the result replaces hidden test files with the canary appended (declare tests from the
-    pristine texts); for go and cargo it adds files. Empty for script tasks.
-    """
-    name = canary_name(nonce)
-    tests = sorted(p for p in hidden_files if is_test_file(runner, p))
-    if runner == "pytest":
-        appendix = _PYTEST_CANARY.format(name=name)
-        if not tests:
-            return {f"test_{name}.py": appendix.lstrip().encode()}
-        return {p: (hidden_files[p].rstrip("\n") + appendix).encode() for p in tests}
-    if runner == "node":
-        appendix = _NODE_CANARY.format(name=name)
-        return {p: (hidden_files[p].rstrip("\n") + appendix).encode() for p in tests}
-    if runner == "go":
-        out = {}
-        for d in sorted({_parent(p) for p in tests}):
-            packages = [go_package(hidden_files[p]) for p in tests if _parent(p) == d]
-            package = next((p for p in packages if p), None)
-            if package:
-                out[_join(d, f"{name}_test.go")] = _GO_CANARY.format(package=package, name=name).encode()
-        return out
-    if runner == "cargo":
-        crates = sorted({p[: p.rindex("tests/")] for p in tests}) or [""]
-        return {f"{c}tests/{name}.rs": _CARGO_CANARY.format(name=name).encode() for c in crates}
-    return {}
-
-
-def _parent(path: str) -> str:
-    parent = PurePosixPath(path).parent.as_posix()
-    return "" if parent == "." else parent
-
-
-def _join(directory: str, name: str) -> str:
-    return f"{directory}/{name}" if directory else name
-
-
 # --- reading the report back -----------------------------------------------------------------
 
 
@@ -290,17 +216,27 @@ def read_report(
     files: Mapping[str, bytes],
     stdout_truncated: bool = False,
 ) -> RunnerReport | None:
-    """The runner's report from its output and report files (name in the report folder -> bytes);
-    None when the runner wrote none (it never got to run tests, e.g. a build failure).
+    """The runner's report from its output and report files (path in the report folder -> bytes,
+    ``junit/TEST-junit-jupiter.xml`` for a file in a report sub-folder); None when the runner wrote
+    none (it never got to run tests, e.g. a build failure).
 
     ``stdout_truncated`` (the sandbox kept only the tail) is a problem for go and cargo, whose
     report is stdout.
     """
+    if runner in REPORT_DIRS and runner not in REPORT_FILES:
+        folder = REPORT_DIRS[runner][0] + "/"
+        parts = {k[len(folder) :]: v for k, v in files.items() if k.startswith(folder)}
+        return parse_junit_platform(parts) if parts else None
     if runner in REPORT_FILES:
         data = files.get(REPORT_FILES[runner])
         if data is None:
             return None
-        return parse_pytest_junit(data) if runner == "pytest" else parse_node_report(data)
+        if runner == "ctest":
+            folder = REPORT_DIRS["ctest"][0] + "/"
+            gtest = {k[len(folder) :]: v for k, v in files.items() if k.startswith(folder)}
+            return parse_ctest_report(data, gtest)
+        parse = {"pytest": parse_pytest_junit, "tsc": parse_tsc_report}.get(runner, parse_node_report)
+        return parse(data)
     if runner == "go":
         report = parse_go_test_json(stdout)
     elif runner == "cargo":
@@ -321,27 +257,60 @@ def collect(
     """``read_report`` over the host folder that was mounted as the report folder.
 
     The folder was writable by the code under test, so a report file is read only if it is a
-    regular file (never through a link), and at most ``MAX_REPORT_BYTES`` + 1 bytes of it.
+    regular file (never through a link), at most ``MAX_REPORT_BYTES`` + 1 bytes of it, and a
+    report sub-folder only if it is a real folder, at most ``MAX_REPORT_PARTS`` files of it.
     """
     files: dict[str, bytes] = {}
     name = REPORT_FILES.get(runner)
-    if name is not None:
-        try:
+    try:
+        if name is not None:
             data = _read_regular(report_dir / name)
-        except OSError as exc:
-            return RunnerReport(problems=(f"report file {name} could not be read safely: {exc.strerror}",))
-        if data is not None:
-            files[name] = data
+            if data is not None:
+                files[name] = data
+        if runner in REPORT_DIRS:
+            folder, pattern = REPORT_DIRS[runner]
+            files.update(_read_folder(report_dir, folder, pattern))
+    except OSError as exc:
+        return RunnerReport(
+            problems=(f"report file {exc.filename or name} could not be read safely: {exc.strerror}",)
+        )
     return read_report(runner, stdout=stdout, stderr=stderr, files=files, stdout_truncated=stdout_truncated)
 
 
-def _read_regular(path: Path) -> bytes | None:
+def _read_regular(path: Path, dir_fd: int | None = None) -> bytes | None:
     """The file's bytes (capped), None when absent; OSError when it is a link or not a regular file."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, flags, dir_fd=dir_fd)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise OSError(0, "not a regular file")
+            raise OSError(0, "not a regular file", str(path))
         return fh.read(MAX_REPORT_BYTES + 1)
+
+
+def _read_folder(report_dir: Path, folder: str, pattern: str) -> dict[str, bytes]:
+    """``folder/<name>`` -> bytes for the files of ``report_dir/folder`` matching ``pattern``
+    (none when the folder is absent); OSError when it or one of them is a link or not regular."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        dfd = os.open(report_dir / folder, flags)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise OSError(exc.errno, "not a real folder", folder) from exc
+    try:
+        names = sorted(n for n in os.listdir(dfd) if fnmatch.fnmatchcase(n, pattern))
+        if len(names) > MAX_REPORT_PARTS:
+            raise OSError(0, f"more than {MAX_REPORT_PARTS} files", folder)
+        out: dict[str, bytes] = {}
+        for n in names:
+            data = _read_regular(Path(n), dir_fd=dfd)
+            if data is not None:
+                out[f"{folder}/{n}"] = data
+        return out
+    finally:
+        os.close(dfd)

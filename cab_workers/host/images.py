@@ -1,36 +1,47 @@
-"""Building cab's images from ``images/<name>/Dockerfile``, offline-capable.
+"""Building cab's images from ``images/<name>/Dockerfile`` and the tasks' environments, offline-capable.
 
 Tags are content-addressed: ``<prefix>/<name>:<hash12>`` where the hash covers the image's build
 folder, its extra context sources and its parent's tag, so a rebuild happens exactly when something
 changed and reruns are no-ops. ``:latest`` is moved along for humans. What goes into a build context
-(and so into the hash) is ``build_context.py``; this module talks to Docker. Images in
-:data:`BUILD_ORDER` are built by default; those in :data:`EXTRA` only when named.
+(and so into the hash) is ``build_context.py``; task environment images, a TUI layered on one, how
+an image is obtained (build lock, registry) are ``task_images.py``; this module talks to Docker.
+Images in :data:`BUILD_ORDER` are built by default; those in :data:`EXTRA` only when named.
 
 Dockerfiles stay conventional (``FROM debian:trixie-slim``); when that tag is absent and cannot be
-pulled, it is created locally from a Debian rootfs (mmdebstrap + import), using the host's own apt
-sources.
+pulled, it is created locally from a Debian rootfs (``rootfs.py``: mmdebstrap + import), using the
+host's own apt sources.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import docker  # noqa: TID251 - image building is sandbox territory
 import docker.errors  # noqa: TID251
 
 from cab_core.errors import ImageError
+from cab_core.paths import TaskPaths
 from cab_workers.host.build_context import EXTRA_CONTEXT, Root, context_tar, hash_files
+from cab_workers.host.rootfs import debian_rootfs
 from cab_workers.host.sandbox import LABEL_MANAGED, Sandbox
+from cab_workers.host.task_images import (
+    BuildLocks,
+    ImageRef,
+    build_failure,
+    environment_tasks,
+    obtain,
+    remote_ref,
+    task_image_name,
+)
+
+__all__ = ["BUILD_ORDER", "EXTRA", "ImageBuilder", "ImageRef", "Progress", "describe", "ensure_os_base"]
 
 Progress = Callable[[str], None]
 
@@ -42,22 +53,16 @@ EXTRA = ("worker",)
 Every other ``images/<name>/`` (the TUIs: opencode, aider, ...) is built by name or when a sweep
 first needs it; see :meth:`ImageBuilder.names`."""
 
+LOG_TAIL_LINES = 15
+"""Lines of the build log a failed build's ``ImageError`` carries."""
+
 _FROM = re.compile(r"^\s*FROM\s+(\S+)", re.IGNORECASE | re.MULTILINE)
 _ARG_BASE = re.compile(r"^\s*ARG\s+BASE\b", re.MULTILINE)
 _ARG_VERSION = re.compile(r"^\s*ARG\s+VERSION=(\S+)", re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class ImageRef:
-    name: str
-    tag: str
-    """Content-addressed tag, e.g. ``cab/reference:3f2a9c1b0d4e``."""
-    built: bool
-    image_id: str | None
-
-
 class ImageBuilder:
-    """Resolves and builds the image family under ``images_dir``."""
+    """Resolves and builds the image family under ``images_dir`` and the tasks' environment images."""
 
     def __init__(
         self,
@@ -69,9 +74,14 @@ class ImageBuilder:
         tasks_dir: Path | None = None,
         source_dir: Path | None = None,
         wheelhouse: Path | None = None,
+        registry: str | None = None,
+        lock_dir: Path | None = None,
     ) -> None:
         """``tasks_dir`` and ``source_dir`` (default: the checkout this module lives in) feed
-        :data:`EXTRA_CONTEXT`; ``wheelhouse`` is a folder of dependency wheels added to ``dist/``."""
+        :data:`EXTRA_CONTEXT`; ``wheelhouse`` is a folder of dependency wheels added to ``dist/``.
+        ``registry`` (``host[:port][/path]``, ``CAB_IMAGE_REGISTRY``): push what is built here and
+        pull what is missing before building it. ``lock_dir`` (``$CAB_HOME/locks``): where the
+        host's processes take their build locks."""
         self.sandbox = sandbox
         self.images_dir = images_dir
         self.prefix = prefix
@@ -79,6 +89,8 @@ class ImageBuilder:
         self.tasks_dir = tasks_dir
         self.source_dir = source_dir or Path(__file__).resolve().parents[2]
         self.wheelhouse = wheelhouse
+        self.registry = registry.strip().rstrip("/") if registry and registry.strip() else None
+        self.locks = BuildLocks(lock_dir)
         if ca_bundle is not None and not ca_bundle.is_file():
             raise ImageError(f"CA bundle {ca_bundle} does not exist; pass --ca-bundle PATH to a PEM file")
         if wheelhouse is not None and not wheelhouse.is_dir():
@@ -114,20 +126,34 @@ class ImageBuilder:
             return self.tasks_dir
         return self.source_dir if root == "source" else self.images_dir
 
-    def tag(self, name: str) -> str:
-        """``<prefix>/<name>:<hash12>`` over the parent's tag, the folder and the extra sources."""
+    def tag(self, name: str, parent_tag: str | None = None) -> str:
+        """``<prefix>/<name>:<hash12>`` over the parent's tag, the folder and the extra sources;
+        ``parent_tag`` puts it on another parent (a TUI on a task image) than its own."""
         parent = self.parent(name)
-        h = hashlib.sha256((self.tag(parent) if parent else "").encode())
+        if parent_tag is None and parent is not None:
+            parent_tag = self.tag(parent)
+        h = hashlib.sha256((parent_tag or "").encode())
         hash_files(h, self.folder(name))
         for entry in EXTRA_CONTEXT.get(name, ()):
             h.update(b"\0extra\0" + entry.arcname.encode() + b"\0")
             hash_files(h, self.root(name, entry.root), entry.paths)
         return f"{self.prefix}/{name}:{h.hexdigest()[:12]}"
 
+    def image_id(self, tag: str) -> str | None:
+        return self.sandbox.image_id(tag)
+
     def ref(self, name: str) -> ImageRef:
         tag = self.tag(name)
         image_id = self.sandbox.image_id(tag)
         return ImageRef(name=name, tag=tag, built=image_id is not None, image_id=image_id)
+
+    def task_ref(self, task_paths: TaskPaths) -> ImageRef | None:
+        """The task's environment image as it stands (nothing is built); None without an environment."""
+        if not task_paths.has_environment:
+            return None
+        name = task_image_name(self.prefix, task_paths, self.tag("base"))
+        image_id = self.sandbox.image_id(name.tag)
+        return ImageRef(name=name.name, tag=name.tag, built=image_id is not None, image_id=image_id)
 
     def os_base(self, name: str) -> str | None:
         """The non-cab ``FROM`` of an image (e.g. ``debian:trixie-slim``), if any."""
@@ -136,33 +162,68 @@ class ImageBuilder:
             return None
         return match.group(1)
 
-    # -- building ------------------------------------------------------------------------------
+    # -- obtaining (``task_images.obtain``: present, pulled, or built under the host's lock) ---------
 
     def ensure(self, names: list[str] | None = None, progress: Progress = lambda _: None) -> list[ImageRef]:
-        """Build every missing image in ``names`` (and their parents), parents first."""
-        wanted = list(names or BUILD_ORDER)
+        """Obtain every missing image in ``names`` (and their parents), parents first."""
         order: list[str] = []
-        for name in wanted:
+        for name in names or BUILD_ORDER:
             chain = [name]
             while (p := self.parent(chain[-1])) is not None:
                 chain.append(p)
-            for n in reversed(chain):
-                if n not in order:
-                    order.append(n)
+            order += [n for n in reversed(chain) if n not in order]
         refs = []
         for name in order:
-            ref = self.ref(name)
-            if not ref.built:
-                os_base = self.os_base(name)
-                if os_base:
+            tag = self.tag(name)  # now, not later: sources may change while a build runs
+
+            def build(name: str = name, tag: str = tag) -> None:
+                if os_base := self.os_base(name):
                     ensure_os_base(self.sandbox, os_base, progress)
-                self._build(name, ref.tag, progress)
-                # The tag built, not a recomputed one: sources may change while a build runs.
-                ref = ImageRef(name=name, tag=ref.tag, built=True, image_id=self.sandbox.image_id(ref.tag))
+                parent = self.parent(name)
+                args = {"BASE": self.tag(parent)} if parent else {}
+                self.run_build(name, tag, self._context(name), args, {"cab.image": name}, progress)
+
+            ref = obtain(self, name, tag, build, progress)
+            if ref.source == "cached":
+                progress(f"{name}: up to date ({tag})")
             else:
-                progress(f"{name}: up to date ({ref.tag})")
+                self.sandbox.client.images.get(tag).tag(f"{self.prefix}/{name}", "latest")
             refs.append(ref)
         return refs
+
+    def ensure_task_image(
+        self, task_paths: TaskPaths, progress: Progress = lambda _: None
+    ) -> ImageRef | None:
+        """The task's environment image, obtained when missing (built on the base image, context
+        ``environment/``); None when the task has no ``environment/Dockerfile``."""
+        if not task_paths.has_environment:
+            return None
+        base = self.ref("base")
+        base_tag = base.tag if base.built else self.ensure(["base"], progress)[-1].tag
+        name = task_image_name(self.prefix, task_paths, base_tag)
+
+        def build() -> None:
+            context = context_tar(
+                name.name, task_paths.environment, [], ca_bundle=self.ca_bundle, wheelhouse=None
+            )
+            labels = {"cab.image": name.name, "cab.task": name.task_id}
+            self.run_build(name.name, name.tag, context, {"BASE": base_tag}, labels, progress)
+
+        return obtain(self, name.name, name.tag, build, progress)
+
+    def ensure_on(self, name: str, parent_tag: str, progress: Progress = lambda _: None) -> ImageRef:
+        """Image ``name`` (a TUI) on ``parent_tag`` (a task image) instead of its own parent, obtained
+        when missing; tagged ``<prefix>/<name>:<hash12>`` over ``parent_tag`` and the folder, and
+        ``:latest`` stays where it is."""
+        if self.parent(name) is None:
+            raise ImageError(f"image {name!r} takes no ARG BASE: it cannot be built on {parent_tag}")
+        tag = self.tag(name, parent_tag)
+
+        def build() -> None:
+            labels = {"cab.image": name, "cab.parent": parent_tag}
+            self.run_build(name, tag, self._context(name), {"BASE": parent_tag}, labels, progress)
+
+        return obtain(self, name, tag, build, progress)
 
     def _context(self, name: str) -> io.BytesIO:
         extras = [(entry, self.root(name, entry.root)) for entry in EXTRA_CONTEXT.get(name, ())]
@@ -170,48 +231,83 @@ class ImageBuilder:
             name, self.folder(name), extras, ca_bundle=self.ca_bundle, wheelhouse=self.wheelhouse
         )
 
-    def _build(self, name: str, tag: str, progress: Progress) -> None:
+    def run_build(
+        self,
+        name: str,
+        tag: str,
+        context: io.BytesIO,
+        buildargs: dict[str, str],
+        labels: dict[str, str],
+        progress: Progress,
+        *,
+        nocache: bool = False,
+    ) -> None:
+        """``docker build`` of ``context`` as ``tag`` (``nocache``: every step runs, no layer reused);
+        ImageError with the log's tail when it fails."""
         progress(f"{name}: building {tag}")
-        parent = self.parent(name)
-        buildargs = {"BASE": self.tag(parent)} if parent else {}
-        api = self.sandbox.client.api
+        tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
         try:
-            for line in api.build(
-                fileobj=self._context(name),
+            for line in self.sandbox.client.api.build(
+                fileobj=context,
                 custom_context=True,
                 tag=tag,
                 rm=True,
                 forcerm=True,
+                nocache=nocache,
                 buildargs=buildargs,
                 decode=True,
-                labels={LABEL_MANAGED: "1", "cab.image": name},
+                labels={LABEL_MANAGED: "1", **labels},
             ):
                 if "error" in line:
-                    raise ImageError(f"building {name} failed: {line['error'].strip()}")
-                text = str(line.get("stream", "")).strip()
-                if text:
-                    progress(f"{name}: {text[:160]}")
+                    raise ImageError(build_failure(name, str(line["error"]), tail))
+                for text in str(line.get("stream", "")).splitlines():
+                    if text.strip():
+                        tail.append(text.rstrip()[:300])
+                        progress(f"{name}: {text.strip()[:160]}")
         except docker.errors.APIError as e:
-            raise ImageError(f"building {name} failed: {e.explanation or e}") from e
-        self.sandbox.client.images.get(tag).tag(f"{self.prefix}/{name}", "latest")
+            raise ImageError(build_failure(name, str(e.explanation or e), tail)) from e
         progress(f"{name}: built {tag}")
 
+    # -- the registry (CAB_IMAGE_REGISTRY) ----------------------------------------------------------
 
-def _host_sources(suite: str) -> str:
-    """An apt sources spec for ``suite`` taken from the host's own configuration."""
-    candidates = [Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")]
-    for path in candidates:
-        if path.is_file():
-            text = path.read_text()
-            uris = re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) or re.findall(
-                r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.MULTILINE
-            )
-            if uris:
-                return f"deb {uris[0]} {suite} main"
-    raise ImageError(
-        "no apt sources on this host to build a Debian rootfs from; "
-        "pull the base image on a machine with a registry and `docker load` it"
-    )
+    def pull(self, tag: str, progress: Progress) -> bool:
+        """Pull ``tag`` from the registry and tag it locally; False when there is no registry or the
+        pull fails (then the caller builds)."""
+        if self.registry is None:
+            return False
+        repo, version = remote_ref(self.registry, tag)
+        progress(f"{tag}: pulling from {self.registry}")
+        try:
+            image = self.sandbox.client.images.pull(repo, tag=version)
+        except docker.errors.DockerException as e:
+            progress(f"{tag}: pull failed ({str(e)[:120]}); building it")
+            return False
+        local_repo, _, local_version = tag.rpartition(":")
+        image.tag(local_repo, local_version)
+        with contextlib.suppress(docker.errors.DockerException):
+            self.sandbox.client.images.remove(f"{repo}:{version}")  # untag only: the local tag keeps it
+        progress(f"{tag}: pulled from {self.registry}")
+        return True
+
+    def push(self, tag: str, progress: Progress) -> None:
+        """Push ``tag`` to the registry, if there is one; a failed push is reported, never raised (the
+        image exists on this host; other hosts build it themselves)."""
+        if self.registry is None:
+            return
+        repo, version = remote_ref(self.registry, tag)
+        client = self.sandbox.client
+        progress(f"{tag}: pushing to {self.registry}")
+        try:
+            client.images.get(tag).tag(repo, version)
+            for line in client.api.push(repo, tag=version, stream=True, decode=True):
+                if "error" in line:
+                    raise ImageError(str(line["error"]))
+            progress(f"{tag}: pushed to {self.registry}")
+        except (docker.errors.DockerException, ImageError) as e:
+            progress(f"{tag}: push to {self.registry} failed ({str(e)[:160]}); kept on this host only")
+        finally:
+            with contextlib.suppress(docker.errors.DockerException):
+                client.images.remove(f"{repo}:{version}")
 
 
 def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
@@ -219,48 +315,20 @@ def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
     if sandbox.image_id(tag):
         return
     progress(f"{tag}: pulling")
+    repo, _, version = tag.partition(":")
     try:
-        repo, _, version = tag.partition(":")
         sandbox.client.images.pull(repo, tag=version or "latest")
         return
     except docker.errors.APIError as e:
         progress(f"{tag}: pull failed ({str(e.explanation or e)[:80]}); building it from a Debian rootfs")
-    repo, _, version = tag.partition(":")
-    if repo not in ("debian", "library/debian"):
-        raise ImageError(f"cannot pull {tag} and can only build debian:* offline; load it with `docker load`")
-    suite = version.removesuffix("-slim") or "stable"
-    if shutil.which("mmdebstrap") is None:
-        if os.geteuid() == 0 and shutil.which("apt-get"):
-            progress("installing mmdebstrap")
-            subprocess.run(
-                ["apt-get", "install", "-y", "-q", "mmdebstrap"],
-                check=True,
-                stdout=subprocess.DEVNULL,
-                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-            )
-        else:
-            raise ImageError(
-                f"cannot pull {tag} and mmdebstrap is missing: `apt-get install mmdebstrap` as root"
-            )
-    with tempfile.TemporaryDirectory(prefix="cab-rootfs-") as tmp:
-        rootfs = Path(tmp) / "rootfs.tar"
-        sources = Path(tmp) / "sources.list"
-        sources.write_text(_host_sources(suite) + "\n")
-        cmd = ["mmdebstrap", "--variant=apt", "--quiet", suite, str(rootfs), str(sources)]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise ImageError(f"mmdebstrap {suite} failed: {done.stderr.strip().splitlines()[-1:]}")
+    with debian_rootfs(tag, progress) as rootfs, rootfs.open("rb") as fp:
         progress(f"{tag}: importing rootfs")
-        with rootfs.open("rb") as fp:
-            sandbox.client.api.import_image_from_data(
-                fp,
-                repository=repo,
-                tag=version,
-                changes=[
-                    'CMD ["bash"]',
-                    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                ],
-            )
+        sandbox.client.api.import_image_from_data(
+            fp,
+            repository=repo,
+            tag=version,
+            changes=['CMD ["bash"]', "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        )
     if not sandbox.image_id(tag):
         raise ImageError(f"importing {tag} did not produce the tag")
     progress(f"{tag}: created locally")
@@ -268,18 +336,13 @@ def ensure_os_base(sandbox: Sandbox, tag: str, progress: Progress) -> None:
 
 def describe(builder: ImageBuilder) -> list[dict[str, str | None]]:
     """Rows for ``cab images list``: name, pinned version, tag, built, image id (the digest a cell
-    records), and whether a bare build makes it."""
-    rows = []
-    for name in builder.names():
-        ref = builder.ref(name)
-        rows.append(
-            {
-                "name": name,
-                "version": builder.version(name),
-                "tag": ref.tag,
-                "built": json.dumps(ref.built),
-                "image_id": ref.image_id,
-                "default": json.dumps(name in BUILD_ORDER),
-            }
-        )
-    return rows
+    records), and which build makes it (``true``: a bare build; ``false``: by name; ``task``: a task's
+    environment, ``cab images build --tasks``)."""
+    found = [(builder.ref(n), json.dumps(n in BUILD_ORDER), builder.version(n)) for n in builder.names()]
+    tasks = environment_tasks(builder.tasks_dir) if builder.tasks_dir else []
+    found += [(ref, "task", None) for paths in tasks if (ref := builder.task_ref(paths)) is not None]
+    keys = ("name", "version", "tag", "built", "image_id", "default")
+    return [
+        dict(zip(keys, (r.name, version, r.tag, json.dumps(r.built), r.image_id, default), strict=True))
+        for r, default, version in found
+    ]

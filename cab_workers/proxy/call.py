@@ -115,7 +115,7 @@ def prepare(request: web.Request, raw: bytes, cell: OpenCell, rest: str, ask_usa
         rest=rest,
         method=request.method,
         url=upstream.url(rest) + query,
-        headers=wire.upstream_headers(request.headers, upstream.api_key, cell.token),
+        headers=wire.upstream_headers(request.headers, upstream.api_key, cell.token, upstream.headers),
         raw=raw,
         body=body,
         parsed=parsed,

@@ -50,6 +50,9 @@ class Upstream:
     proxy's limiter); None: uncapped."""
     replay: ReplayBook | None = field(default=None, repr=False, compare=False)
     """Answer from these recorded calls instead of contacting ``base_url`` (``cab replay``)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers cab sets on every call to this upstream, replacing any of the same name the agent sent
+    (the scripted endpoint's task version); the agent cannot choose them."""
 
     def url(self, rest: str) -> str:
         """Upstream URL of the proxy path ``/v1/<rest>``."""

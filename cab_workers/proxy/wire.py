@@ -33,13 +33,21 @@ USAGE_STREAMS = ("chat/completions", "completions")
 """Paths whose streams get ``stream_options.include_usage`` added when the agent did not ask."""
 
 
-def upstream_headers(headers: Mapping[str, str], api_key: str | None, cell_token: str) -> dict[str, str]:
-    """Agent headers minus credentials and framing (and anything carrying the cell token), plus the key."""
+def upstream_headers(
+    headers: Mapping[str, str],
+    api_key: str | None,
+    cell_token: str,
+    fixed: tuple[tuple[str, str], ...] = (),
+) -> dict[str, str]:
+    """Agent headers minus credentials and framing (and anything carrying the cell token), plus the key
+    and cab's ``fixed`` headers (``Upstream.headers``), which replace any the agent sent by that name."""
+    ours = {k.lower() for k, _ in fixed}
     out = {
         k: v
         for k, v in headers.items()
-        if k.lower() not in DROP_REQUEST and cell_token not in v and k.lower() != "accept-encoding"
+        if k.lower() not in DROP_REQUEST | ours and cell_token not in v and k.lower() != "accept-encoding"
     }
+    out.update(fixed)
     out["accept-encoding"] = "identity"  # relay bytes as they come; no re-compression
     if api_key:
         out["authorization"] = f"Bearer {api_key}"

@@ -7,8 +7,10 @@ timings, the work-dir diff, the agent's words and writes) into a ``ScoreInput`` 
     inputs.py        ScoreInput, the one record of a cell's raw inputs
     config.py        ScoringConfig (weights, curves, refusal factors), DEFAULT_CONFIG
     diff.py          WorkdirDiff, diff_snapshots, path_matches
-    reports.py       runners' structured reports (JUnit XML, go/libtest/node JSON) -> RunnerReport
+    reports/         runners' structured reports (JUnit XML, ctest+gtest XML, go/libtest/node JSON) ->
+                     RunnerReport
     evidence.py      declared hidden tests, and what a report proves about them and the canary
+    source_tests.py  test names found statically in Rust, Java (JUnit 5) and C++ (GoogleTest) sources
     pass_rate.py     pass from positive evidence in the report; partial score of declared tests
     tokens.py        token sums, tokens per correct task, cost under a price table
     latency.py       wall clock, container and model-call time

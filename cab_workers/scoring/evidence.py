@@ -14,6 +14,12 @@ Per runner::
     cargo   #[test] fns in hidden tests/*.rs, inside ``mod`` blocks as ``mod::name``
     node    by file: every case reported from a hidden test file counts, and the file must report
             at least one; ``outer > inner`` names come from cab's reporter
+    tsc     as node, for hidden *.test.ts files (the report's compiled files mapped back to them)
+    junit   JUnit 5 test methods in hidden Java test files (``source_tests``) as
+            ``Outer::Inner::method``; a parameterized case ``method[2]`` belongs to ``method``
+    ctest   GoogleTest TEST/TEST_F/TEST_P/TYPED_TEST(_P) in hidden C++ test files as
+            ``Suite.Name``, in that file (gtest's own reports give the files); a reported
+            ``Inst/Suite.Name/0`` belongs to ``Suite.Name``
     any     ``explicit`` names (``name`` or ``path::name``) replace the ones found; a hidden test
             file in which nothing can be found counts by file, so it can never be silently dropped
 
@@ -33,10 +39,13 @@ from posixpath import basename
 from typing import Literal
 
 from .reports import CaseResult, RunnerReport
+from .source_tests import gtest_base, gtest_names, java_test_names, rust_test_names
 
 CanaryState = Literal["failed", "passed", "missing"]
 
-TEST_FAILURE_EXIT: Mapping[str, int] = {"pytest": 1, "go": 1, "node": 1, "cargo": 101}
+TEST_FAILURE_EXIT: Mapping[str, int] = {
+    "pytest": 1, "go": 1, "node": 1, "cargo": 101, "junit": 1, "ctest": 8, "tsc": 1,
+}  # fmt: skip
 """The exit code of each runner when some test failed. The canary always fails, so an honest
 graded run exits with exactly this code; 0 means the exit status was forged."""
 
@@ -44,7 +53,9 @@ _SUBCASE_SEPARATORS: Mapping[str, tuple[str, ...]] = {
     "pytest": ("[", "::"),
     "go": ("/",),
     "node": (" > ",),
+    "tsc": (" > ",),
     "cargo": (),
+    "junit": ("[",),
 }
 """A case whose name continues the declared name with one of these is part of that test."""
 
@@ -58,6 +69,10 @@ _NODE_FILES = (
     "test.js", "test.cjs", "test.mjs",
 )  # fmt: skip
 _CARGO_TEST_FILE = re.compile(r"^(?:.*/)?tests/[^/]+\.rs$")
+_JAVA_TEST_CLASS = re.compile(r"^(?:Test\w*|\w*Tests?)\.java$")
+"""The console launcher's default class filter (``^(Test.*|.+[.$]Test.*|.*Tests?)$``) on file names."""
+_TS_TEST_FILE = re.compile(r"^[^/]+[.\-_]test\.[cm]?ts$|^test[.\-_][^/]*\.[cm]?ts$|^test\.[cm]?ts$")
+_CTEST_SOURCES = (".cpp", ".cc", ".cxx", ".c")
 
 
 @dataclass(frozen=True)
@@ -106,8 +121,17 @@ def is_test_file(runner: str, path: str) -> bool:
         return name.endswith("_test.go") and not name.startswith(("_", "."))
     if runner == "cargo":
         return bool(_CARGO_TEST_FILE.match(path))
+    parts = path.split("/")
+    if runner == "junit":
+        return "test" in parts[:-1] and bool(_JAVA_TEST_CLASS.match(name))
+    if runner == "ctest":
+        return any(p in ("tests", "test") for p in parts[:-1]) and name.endswith(_CTEST_SOURCES)
+    if runner == "tsc":
+        if "node_modules" in parts or name.endswith((".d.ts", ".d.mts", ".d.cts")):
+            return False
+        return bool(_TS_TEST_FILE.match(name))
     if runner == "node":
-        if "node_modules" in path.split("/"):
+        if "node_modules" in parts:
             return False
         in_test_dir = "test" in path.split("/")[:-1] and name.endswith((".js", ".cjs", ".mjs"))
         return in_test_dir or any(fnmatchcase(name, p) for p in _NODE_FILES)
@@ -199,80 +223,28 @@ def _go_names(text: str) -> list[str]:
     return _GO_TEST.findall(strip_go(text))
 
 
-_RUST_TOKEN = re.compile(
-    r"""
-      (?P<line>//[^\n]*)
-    | (?P<block>/\*)
-    | (?P<raw>\bb?r(?P<hashes>\#*)")
-    | (?P<str>b?"(?:\\.|[^"\\])*")
-    | (?P<char>b?'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|.)|[^\\'\n])')
-    | (?P<test>\#\s*\[\s*(?:\w+\s*::\s*)?test\s*\])
-    | (?P<mod>\bmod\s+(?P<modname>\w+)\s*\{)
-    | (?P<fn>\bfn\s+(?P<fnname>\w+))
-    | (?P<open>\{)
-    | (?P<close>\})
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-def _rust_names(text: str) -> list[str]:
-    """``#[test]`` fns, with the ``mod`` blocks around them: ``outer::inner::name``."""
-    names: list[str] = []
-    stack: list[str | None] = []  # one entry per open brace: the module it opens, or None
-    pending = False
-    pos = 0
-    while m := _RUST_TOKEN.search(text, pos):
-        pos = m.end()
-        if m.group("line") or m.group("str") or m.group("char"):
-            continue
-        if m.group("block"):
-            pos = _rust_block_comment_end(text, m.end())
-        elif m.group("raw") is not None:
-            end = text.find('"' + m.group("hashes"), m.end())
-            pos = len(text) if end < 0 else end + 1 + len(m.group("hashes"))
-        elif m.group("test"):
-            pending = True
-        elif m.group("mod"):
-            stack.append(m.group("modname"))
-        elif m.group("fn"):
-            if pending:
-                names.append("::".join([*(s for s in stack if s), m.group("fnname")]))
-            pending = False
-        elif m.group("open"):
-            stack.append(None)
-        elif m.group("close") and stack:
-            stack.pop()
-    return names
-
-
-def _rust_block_comment_end(text: str, pos: int) -> int:
-    depth = 1
-    while depth and pos < len(text):
-        if text.startswith("/*", pos):
-            depth, pos = depth + 1, pos + 2
-        elif text.startswith("*/", pos):
-            depth, pos = depth - 1, pos + 2
-        else:
-            pos += 1
-    return pos
-
-
-_FINDERS = {"pytest": _pytest_names, "go": _go_names, "cargo": _rust_names}
+_FINDERS = {
+    "pytest": _pytest_names,
+    "go": _go_names,
+    "cargo": rust_test_names,
+    "junit": java_test_names,
+    "ctest": gtest_names,
+}
 
 
 # --- the verdict -----------------------------------------------------------------------------
 
 
 def is_canary(case_name: str, canary: str) -> bool:
-    """Whether a reported case is the canary (named ``canary``, or ``test_``/``Test_`` + it)."""
-    if case_name == canary:
-        return True
-    return any(case_name == prefix + canary for prefix in _CANARY_PREFIXES)
+    """Whether a reported case is the canary: named ``canary`` or ``test_``/``Test_`` + it, alone
+    or as the last part of a qualified name (``Class::canary`` for junit, ``Suite.canary`` for
+    gtest)."""
+    last = re.split(r"::|\.", case_name)[-1]
+    return any(n in (canary, *(prefix + canary for prefix in _CANARY_PREFIXES)) for n in (case_name, last))
 
 
 def _name_matches(runner: str, declared: str, case: str) -> bool:
-    if case == declared:
+    if case == declared or (runner == "ctest" and gtest_base(case) == declared):
         return True
     return any(case.startswith(declared + sep) for sep in _SUBCASE_SEPARATORS.get(runner, ()))
 

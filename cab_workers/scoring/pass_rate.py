@@ -4,17 +4,17 @@ An exit code alone proves nothing: code under test can ``os._exit(0)`` at import
 told to collect nothing. Printed text proves nothing either: the agent's code can print
 ``test result: ok. 10 passed``. So a pass needs **positive evidence**, read from the structured
 report the runner wrote to cab's report folder (``cab_workers.scoring.reports``) and matched against
-the tests the task declares (``cab_workers.scoring.evidence``). For the pytest, go, cargo and node
-runners, ``pass = 1`` iff all of:
+the tests the task declares (``cab_workers.scoring.evidence``). For every runner but ``script``
+(pytest, go, cargo, node, junit, ctest, tsc), ``pass = 1`` iff all of:
 
 * the run finished within its budget;
 * there is a report and it has no problems (well-formed, complete, consistent);
 * the task declares at least one hidden test, and every declared test ran and all its cases passed;
 * the **canary** (a test cab planted, named with a random nonce, that must fail) was reported and
   failed. A generic patch of the test framework or its assertions makes it pass or vanish;
-* the exit code is the runner's "some test failed" code (``TEST_FAILURE_EXIT``: pytest, go and node
-  1, cargo 101), as the failing canary requires. Exit 0 next to a failed canary means the exit
-  status was forged.
+* the exit code is the runner's "some test failed" code (``TEST_FAILURE_EXIT``: pytest, go, node,
+  junit and tsc 1, cargo 101, ctest 8), as the failing canary requires. Exit 0 next to a failed
+  canary means the exit status was forged.
 
 ``partial_score`` is declared tests passed / declared total (``tests_passed`` / ``tests_total``),
 from the report only; None when there is no report, nothing is declared, or the run shows tampering

@@ -285,3 +285,15 @@ def test_export_jsonl_round_trips() -> None:
     assert len(lines) == 2
     assert [CellResult.model_validate(json.loads(line)) for line in lines] == results
     assert '"pass": 1' in lines[0] or '"pass":1' in lines[0]
+
+
+def test_the_task_mix_notice_names_the_task_its_short_hashes_and_cells_each() -> None:
+    from cab_cli.render import render_task_mix
+    from cab_scheduler.status import task_mix
+
+    mix = task_mix({"a/x": {"1" * 64: 3, "2" * 64: 1}, "a/y": {"3" * 64: 4}, "a/z": {"": 1, "4" * 64: 1}})
+    assert render_task_mix(mix) == [
+        f"[yellow]mixed task versions: a/x ran as {'1' * 12} (3 cells), {'2' * 12} (1 cell)[/]",
+        f"[yellow]mixed task versions: a/z ran as unrecorded (1 cell), {'4' * 12} (1 cell)[/]",
+    ]
+    assert render_task_mix(task_mix({"a/y": {"3" * 64: 4}})) == []

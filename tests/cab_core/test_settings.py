@@ -70,7 +70,7 @@ def test_each_setting_has_one_variable_and_each_variable_one_setting() -> None:
     assert len(names) == len(set(names))
     assert all(name.startswith("CAB_") and name.isupper() for name in names)
     components = [f for f, info in Settings.model_fields.items() if info.metadata == []]
-    assert components == ["store", "broker", "worker", "dispatcher", "proxy", "sandbox", "flower"]
+    assert components == ["store", "broker", "worker", "dispatcher", "proxy", "sandbox", "flower", "images"]
 
 
 def test_the_environment_sets_nested_values_and_types_them(env: pytest.MonkeyPatch) -> None:

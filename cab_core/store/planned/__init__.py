@@ -8,7 +8,8 @@ the reconciler and ``cab retry`` put cells back to pending. Callers use the pack
     recording.py    record_plan, PlanDiff: the sweep and its cells, atomically (``--replace`` re-plans)
     dispatching.py  the dispatcher's side: pending cells, marked enqueued, reset by the reconciler
     lifecycle.py    cancel, retry, and the sweep's active / stopped state
-    progress.py     read-only views for ``cab status``: cell states, open cells, latest results
+    progress.py     read-only views for ``cab status``: cell states, open cells, latest results and the
+                    task versions they ran
 
 Every operation takes the ``ResultStore`` and runs in one of its public transactions
 (``store.transaction`` / ``store.reading``); the cell leases on the same rows are ``store.leases``.
@@ -43,6 +44,7 @@ from cab_core.store.planned.progress import (
     open_count,
     open_queues,
     planned_cells,
+    task_versions,
 )
 from cab_core.store.planned.recording import PlanDiff, record_plan
 
@@ -70,5 +72,6 @@ __all__ = [
     "set_inactive",
     "sweep_state",
     "sweep_stopped",
+    "task_versions",
     "unfinished_enqueued",
 ]

@@ -98,6 +98,23 @@ def latest_summary(store: ResultStore, sweep_id: str) -> dict[str, tuple[str, bo
         return {r.cell_id: (r.failure_class, r.final, r.passed) for r in conn.execute(query)}
 
 
+def task_versions(store: ResultStore, sweep_id: str) -> dict[str, dict[str, int]]:
+    """task_id -> {task hash ("" when not recorded): cells} over each cell's latest attempt: which
+    task versions the sweep's results table holds (``cab status`` names a task with two)."""
+    c = cells.c
+    query = (
+        select(c.task_id, c.task_hash, func.count())
+        .select_from(latest_attempts(sweep_id))
+        .group_by(c.task_id, c.task_hash)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with store.reading(f"summarise {sweep_id}") as conn:
+        for task_id, task_hash, n in conn.execute(query):
+            versions = out.setdefault(task_id, {})
+            versions[task_hash or ""] = versions.get(task_hash or "", 0) + int(n)
+    return out
+
+
 def first_and_last_result_at(store: ResultStore, sweep_id: str) -> tuple[datetime | None, datetime | None]:
     """When the sweep's first and latest results were written (None, None before any)."""
     query = select(func.min(cells.c.updated_at), func.max(cells.c.updated_at)).where(

@@ -1,7 +1,8 @@
 """Recording a plan: ``cab submit`` writes the sweep and all its planned cells in one transaction.
 
-The same spec again is a no-op (a retried submission); a different one under the same sweep id is
-refused, or with ``--replace`` re-planned in place (:func:`record_plan`).
+The same spec again is a no-op (a retried submission); cells whose task content changed are re-planned
+(a changed task is not a changed sweep); a different spec under the same sweep id is refused, or with
+``--replace`` re-planned in place (:func:`record_plan`).
 """
 
 from __future__ import annotations
@@ -47,12 +48,23 @@ class PlanDiff:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
-    """Cells planned before whose spec differs now (a task or timeout changed)."""
+    """Cells planned before whose spec differs now in more than their task (needs ``--replace``)."""
     spec_changed: bool = False
+    retasked: list[str] = field(default_factory=list)
+    """Cells planned before whose task content changed (another ``task_hash``), nothing else: they
+    are re-planned to run again as a new attempt, with or without ``--replace``."""
+    retasked_tasks: list[str] = field(default_factory=list)
+    """The task ids of ``retasked``, sorted."""
 
     @property
     def same(self) -> bool:
-        return not (self.new_sweep or self.added or self.removed or self.changed or self.spec_changed)
+        """Nothing to do at all (a retried submission)."""
+        return not (self.sweep_changed or self.retasked)
+
+    @property
+    def sweep_changed(self) -> bool:
+        """A change a resubmission may make only with ``--replace`` (a changed task is not one)."""
+        return bool(self.new_sweep or self.added or self.removed or self.changed or self.spec_changed)
 
     def summary(self) -> str:
         parts = [f"+{len(self.added)} cells"] if self.added else []
@@ -60,6 +72,9 @@ class PlanDiff:
         parts += [f"{len(self.changed)} changed cells rerun (e.g. {self.changed[0]})"] if self.changed else []
         if self.spec_changed and not parts:
             parts = ["the sweep spec changed (same cells)"]
+        if self.retasked:
+            tasks = ", ".join(self.retasked_tasks)
+            parts.append(f"{len(self.retasked)} cells of changed tasks rerun ({tasks}); other cells kept")
         return ", ".join(parts) or "no change"
 
 
@@ -68,16 +83,19 @@ def record_plan(
 ) -> PlanDiff:
     """Record the sweep and every planned cell atomically.
 
-    The same spec again is a no-op (a retried submission). A different spec under the same sweep id
-    is refused with :class:`SweepError` unless ``replace``: then, in the same transaction, removed
-    cells and their results go, changed cells are re-planned to run again (their running holder loses
-    its fence and stops), new cells are added, and the sweep is active again (not cancelled).
+    The same spec again is a no-op (a retried submission). Cells whose task content changed (another
+    ``task_hash``, nothing else) are re-planned to run again as their next attempt, keeping their
+    earlier results as the other version; every other cell is left as it is. A different spec under
+    the same sweep id is refused with :class:`SweepError` unless ``replace``: then, in the same
+    transaction, removed cells and their results go, changed cells are re-planned to run again (their
+    running holder loses its fence and stops), new cells are added, and the sweep is active again (not
+    cancelled).
     """
     dumped = rows.dump(spec)
     wanted: Wanted = {c.cell_id: (i, c) for i, c in enumerate(cell_specs)}
     with store.transaction(f"record plan {spec.sweep_id}") as conn:
         diff, new = _diff(conn, spec.sweep_id, dumped, wanted)
-        if not diff.new_sweep and not diff.same and not replace:
+        if not diff.new_sweep and diff.sweep_changed and not replace:
             raise SweepError(
                 f"sweep {spec.sweep_id!r} was submitted before with a different spec ({diff.summary()}); "
                 "give it a new sweep_id, or resubmit with --replace to stop what changed and re-plan"
@@ -95,6 +113,11 @@ def record_plan(
                 .values(spec=dumped, active=True, cancelled_at=None, stopped=None)
             )
             _replace(conn, spec.sweep_id, diff, wanted)
+        if diff.retasked:
+            _replan(conn, spec.sweep_id, diff.retasked, wanted)
+            conn.execute(
+                update(sweeps).where(sweeps.c.sweep_id == spec.sweep_id).values(active=True, stopped=None)
+            )
         _insert_new(conn, wanted, new)
     return diff
 
@@ -109,17 +132,39 @@ def _diff(
         for r in conn.execute(select(planned.c.cell_id, planned.c.spec).where(planned.c.sweep_id == sweep_id))
     }
     new = [cid for cid in wanted if cid not in known]
+    kinds = {cid: _change(c, known[cid]) for cid, (_, c) in wanted.items() if cid in known}
+    retasked = sorted(cid for cid, kind in kinds.items() if kind == "task")
     diff = PlanDiff(
         new_sweep=old_spec is None,
         added=new if old_spec is not None else [],
         removed=sorted(set(known) - set(wanted)),
-        changed=sorted(cid for cid, (_, c) in wanted.items() if cid in known and not c.same_plan(known[cid])),
+        changed=sorted(cid for cid, kind in kinds.items() if kind == "cell"),
         # a spec stored in an older layout is compared as it loads today
         spec_changed=old_spec is not None
         and old_spec != dumped
         and rows.dump(SweepSpec.model_validate(old_spec)) != dumped,
+        retasked=retasked,
+        retasked_tasks=sorted({wanted[cid][1].task.task_id for cid in retasked}),
     )
     return diff, new
+
+
+def _change(cell: CellSpec, stored: dict[str, Any]) -> str:
+    """How ``cell`` differs from its stored plan: "" (it does not), "task" (only its task content:
+    another ``task_hash``, and the task spec that came with it) or "cell" (anything else).
+
+    A cell stored before tasks had hashes (``task_hash`` empty) whose task spec is the same is not
+    changed: its host's own task folder keeps serving it."""
+    if cell.same_plan(stored):
+        return ""
+    old = CellSpec.model_validate(stored)
+    if not cell.same_plan(
+        old.model_copy(update={"task": cell.task, "task_hash": cell.task_hash}).model_dump(mode="json")
+    ):
+        return "cell"
+    if not old.task_hash:
+        return "" if old.task == cell.task else "task"
+    return "task" if old.task_hash != cell.task_hash else "cell"
 
 
 def _insert_new(conn: Connection, wanted: Wanted, new: list[str]) -> None:
@@ -143,12 +188,11 @@ def _insert_new(conn: Connection, wanted: Wanted, new: list[str]) -> None:
         conn.execute(insert(planned), values[start : start + CHUNK])
 
 
-def _replace(conn: Connection, sweep_id: str, diff: PlanDiff, wanted: Wanted) -> None:
-    """``--replace``: drop removed cells with their results, re-plan changed ones, un-cancel the rest."""
-    for start in range(0, len(diff.removed), CHUNK):
-        ids = diff.removed[start : start + CHUNK]
-        for table in (spans, model_calls, exchanges, cells, checkpoints, planned):
-            conn.execute(delete(table).where(table.c.cell_id.in_(ids)))
+def _replan(conn: Connection, sweep_id: str, cell_ids: list[str], wanted: Wanted) -> None:
+    """Plan ``cell_ids`` afresh with their new spec: their next result is a new attempt (earlier ones
+    stay, and count no more), a running holder loses its fence and stops, their checkpoint goes."""
+    if not cell_ids:
+        return
     latest = dict(
         conn.execute(
             select(cells.c.cell_id, func.max(cells.c.attempt))
@@ -156,7 +200,7 @@ def _replace(conn: Connection, sweep_id: str, diff: PlanDiff, wanted: Wanted) ->
             .group_by(cells.c.cell_id)
         ).all()
     )
-    for cid in diff.changed:
+    for cid in cell_ids:
         seq, cell = wanted[cid]
         conn.execute(
             update(planned)
@@ -171,6 +215,15 @@ def _replace(conn: Connection, sweep_id: str, diff: PlanDiff, wanted: Wanted) ->
             )
         )
         conn.execute(delete(checkpoints).where(checkpoints.c.cell_id == cid))
+
+
+def _replace(conn: Connection, sweep_id: str, diff: PlanDiff, wanted: Wanted) -> None:
+    """``--replace``: drop removed cells with their results, re-plan changed ones, un-cancel the rest."""
+    for start in range(0, len(diff.removed), CHUNK):
+        ids = diff.removed[start : start + CHUNK]
+        for table in (spans, model_calls, exchanges, cells, checkpoints, planned):
+            conn.execute(delete(table).where(table.c.cell_id.in_(ids)))
+    _replan(conn, sweep_id, diff.changed, wanted)
     # unchanged cells a cancel stopped run again
     conn.execute(
         update(planned)

@@ -41,3 +41,32 @@ def parse_node_report(data: bytes | str) -> RunnerReport:
     if not ended:
         builder.problem("the node report has no end record: the runner stopped before it finished")
     return builder.build()
+
+
+TS_OUT_DIR = "/tmp/cab-ts"
+"""Where the ``tsc`` runner's test command compiles to (``tsc --outDir /tmp/cab-ts``)."""
+_TS_SOURCE = {".js": ".ts", ".mjs": ".mts", ".cjs": ".cts"}
+
+
+def ts_source(file: str | None) -> str | None:
+    """The work-dir ``.ts`` source of a compiled file under ``TS_OUT_DIR`` (tsc ``rootDir "."``):
+    ``/tmp/cab-ts/test/x.test.js`` -> ``test/x.test.ts``; other paths are kept as they are."""
+    if file is None or not file.startswith(TS_OUT_DIR + "/"):
+        return file
+    rel = file[len(TS_OUT_DIR) + 1 :]
+    for js, ts in _TS_SOURCE.items():
+        if rel.endswith(js):
+            return rel[: -len(js)] + ts
+    return rel
+
+
+def parse_tsc_report(data: bytes | str) -> RunnerReport:
+    """``parse_node_report`` over the compiled tests, with each file mapped back to its ``.ts``
+    source (``ts_source``); a file-level error case is renamed with it."""
+    report = parse_node_report(data)
+    cases = []
+    for c in report.cases:
+        file = ts_source(c.file)
+        name = file if c.group == "file" and c.name == c.file and file is not None else c.name
+        cases.append(CaseResult(name=name, file=file, outcome=c.outcome, group=c.group))
+    return RunnerReport(cases=tuple(cases), problems=report.problems)

@@ -25,6 +25,7 @@ def test_exported_members() -> None:
         "exchanges",
         "latest_by_cell",
         "final_cell_ids",
+        "final_task_hashes",
         "next_attempt",
         "sweeps",
         "sweep",
@@ -62,6 +63,7 @@ def test_planned_exported_members() -> None:
         "set_inactive",
         "sweep_state",
         "sweep_stopped",
+        "task_versions",
         "unfinished_enqueued",
     ]
 

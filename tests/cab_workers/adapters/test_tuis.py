@@ -38,7 +38,7 @@ def tui(request: pytest.FixtureRequest, local_host: LocalHost) -> Iterator[tuple
     """One TUI's name and a host context whose agent image is built (cached between runs)."""
     name = request.param
     assert local_host.ctx is not None
-    local_host.ctx.agent_image(ADAPTERS[name].image_name)
+    local_host.agent_image(ADAPTERS[name].image_name)
     yield name, local_host.ctx
 
 

@@ -81,6 +81,7 @@ def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_lef
     container = next(s for s in r.spans if s.kind == "container")
     assert container.parent_id == next(s for s in r.spans if s.kind == "adapter_run").span_id
     assert r.identity.image_digest and r.identity.image_digest.startswith("sha256:")
+    assert r.identity.task_image is None and r.identity.task_image_id is None, "no environment: shared base"
     assert r.identity.exit_code == 0
     assert r.recording_path and Path(r.recording_path).read_text().startswith('{"version": 2')
     assert not any(host.home.cells.iterdir()), "scratch folder removed after scoring"
@@ -137,7 +138,9 @@ def test_endpoint_protocol_mismatch_is_a_handshake_failure(host: HostContext, no
 def test_missing_agent_image_is_infra_and_still_yields_a_result(
     host: HostContext, no_leftover_containers
 ) -> None:  # noqa: ANN001
-    broken = dataclasses.replace(host, agent_image=lambda _name: "cab/not-built:0")
+    broken = dataclasses.replace(
+        host, images=lambda *a: dataclasses.replace(host.images(*a), agent="cab/not-built:0")
+    )
     r = run(cell("scripted/oracle"), broken)
     assert r.failure.failure_class == FailureClass.infra
     assert "cab images build" in r.failure.reason
@@ -231,7 +234,9 @@ def test_a_rescore_that_fails_for_infra_reasons_drops_its_checkpoint(
     c = cell("scripted/oracle")
     run_cell(c, ctx, attempt=1, sink=lambda _r: False)  # scored, but the write was discarded
     assert StoreCheckpoints(store).load(c.cell_id) is not None
-    broken = dataclasses.replace(ctx, scorer_image="cab/not-built:0")
+    broken = dataclasses.replace(
+        ctx, images=lambda *a: dataclasses.replace(ctx.images(*a), scorer="cab/not-built:0")
+    )
     rescored = run_cell(c, broken, attempt=2, sink=lambda _r: True)
     assert rescored.failure.failure_class == FailureClass.infra
     assert StoreCheckpoints(store).load(c.cell_id) is None, "not rescored from it again"

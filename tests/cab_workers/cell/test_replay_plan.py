@@ -98,3 +98,32 @@ def test_compare_flags_each_axis_that_moved_and_nothing_else() -> None:
     unscored = recorded.model_copy(update={"axes": None})
     rows = compare(recorded, unscored)
     assert rows and not any(row.same for row in rows if row.recorded is not None)
+
+
+def test_a_replay_runs_the_task_version_the_recorded_cell_ran(store: ResultStore, tmp_path: Path) -> None:
+    """The local task changed since the cell ran: the replay uses the stored bundle of the version it ran."""
+    import shutil
+
+    from cab_core.store import task_bundles
+    from cab_core.task_bundle import pack
+
+    tasks = tmp_path / "tasks"
+    shutil.copytree(CATALOG.root / TASK, tasks / TASK)
+    ran, bundle = pack(tasks / TASK)
+    task_bundles.save(store, [ran], lambda h: task_bundles.Bundle(TASK, bundle))
+    spec = tasks / TASK / "task.yaml"
+    spec.write_text(spec.read_text().replace("prompt: |", "prompt: |\n  (edited since)", 1))
+    result = make_result(sweep_id="demo", tui="reference", model="scripted/oracle", task_id=TASK)
+    ident = result.identity.model_copy(update={"task_hash": ran})
+    store.upsert_result(result.model_copy(update={"identity": ident, "exchanges": [ANSWER]}))
+
+    replay = plan_replay(store, TaskCatalog(tasks), ADAPTERS, result.identity.cell_id)
+    assert replay.cell.task_hash == ran
+    assert "(edited since)" not in replay.cell.task.prompt
+    assert replay.cell.task.prompt == CATALOG.load(TASK).prompt
+
+    # a version that is neither stored nor local cannot be replayed faithfully
+    lost = result.identity.model_copy(update={"task_hash": "d" * 64, "attempt": 2})
+    store.upsert_result(result.model_copy(update={"identity": lost, "exchanges": [ANSWER]}))
+    with pytest.raises(ConfigError, match="not in the store and not in the local tasks folder"):
+        plan_replay(store, TaskCatalog(tasks), ADAPTERS, result.identity.cell_id)

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from cab_workers.grading import runners
-from cab_workers.grading.runners import canary_files, canary_name, collect, invocation, read_report
+from cab_workers.grading.runners import (
+    GO_SEEDED,
+    canary_files,
+    canary_name,
+    collect,
+    invocation,
+    read_report,
+)
 from cab_workers.scoring import reports
 from cab_workers.scoring.evidence import declared_tests, go_package
 
@@ -48,7 +55,7 @@ def test_pytest_writes_junit_with_file_names() -> None:
 def test_go_reports_json_through_the_environment() -> None:
     inv = invocation("go", ["go", "test", "-v", "./..."])
     assert (inv.argv, inv.env, inv.report_files) == (
-        ["go", "test", "-v", "./..."],
+        [*GO_SEEDED, "go", "test", "-v", "./..."],
         {"GOFLAGS": "-json", "GOWORK": "off"},
         (),
     )

@@ -10,9 +10,9 @@ import pytest
 
 from cab_core.schema import PassRateAxis
 from cab_scheduler.catalog import TaskCatalog, materialise
-from cab_workers.cell.taskcheck import pass_axis
 from cab_workers.grading.grade import grade
 from cab_workers.host.sandbox import ContainerRun
+from cab_workers.taskci.taskcheck import pass_axis
 
 pytestmark = pytest.mark.docker
 

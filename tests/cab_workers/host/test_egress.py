@@ -100,7 +100,7 @@ def host_listener() -> Iterator[int]:
 @pytest.fixture
 def neighbour(local_host: LocalHost) -> Iterator[str]:
     """A second container on the agents' network, serving HTTP on port 8000; yields its address."""
-    sandbox, image = local_host.sandbox, local_host.ctx.agent_image("reference")  # type: ignore[union-attr]
+    sandbox, image = local_host.sandbox, local_host.agent_image("reference")
     name = f"cab-test-neighbour-{uuid.uuid4().hex[:8]}"
     spec = ContainerSpec(
         name=name,
@@ -143,7 +143,7 @@ def test_only_the_proxy_is_reachable_from_an_agent_container(
 ) -> None:
     net, proxy, sandbox = local_host.network, local_host.proxy, local_host.sandbox
     assert net is not None and proxy is not None and sandbox is not None
-    image = local_host.ctx.agent_image("reference")  # type: ignore[union-attr]
+    image = local_host.agent_image("reference")
     targets = {
         "internet": ("1.1.1.1", 443),
         "internet_dns_server": ("8.8.8.8", 53),

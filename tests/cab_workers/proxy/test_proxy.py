@@ -113,9 +113,10 @@ def test_streamed_call_is_recorded_with_exact_usage(
 
 
 def test_stream_is_relayed_without_buffering(proxy: ModelProxy, grant: CellGrant) -> None:
-    """The first chunk reaches the agent while the (dripping) upstream is still streaming."""
-    t0 = time.monotonic()
-    first_at = None
+    """The first chunk reaches the agent while the (dripping) upstream is still streaming: chunks arrive
+    spread over the drip, not all at once at its end (a slow first request on a loaded host only
+    shifts them all, so the spread, not the time to the first chunk, is what buffering would erase)."""
+    arrivals = []
     with httpx.stream(
         "POST",
         f"{grant.base_url()}/chat/completions",
@@ -123,14 +124,14 @@ def test_stream_is_relayed_without_buffering(proxy: ModelProxy, grant: CellGrant
         headers={"Authorization": f"Bearer {grant.token}"},
         timeout=30,
     ) as resp:
-        for _ in resp.iter_raw():
-            first_at = first_at or time.monotonic() - t0
-    total = time.monotonic() - t0
-    assert first_at is not None and total > 0.3
-    assert first_at < total / 3
+        for chunk in resp.iter_raw():
+            if chunk:
+                arrivals.append(time.monotonic())
+    assert len(arrivals) > 2
+    assert arrivals[-1] - arrivals[0] > 0.2
     (call,) = proxy.close_cell(grant.token)
     assert call.ttft_ms is not None and call.latency_ms is not None
-    assert call.ttft_ms < call.latency_ms / 3
+    assert call.latency_ms - call.ttft_ms > 200
 
 
 def test_unknown_and_closed_tokens_are_401(proxy: ModelProxy, grant: CellGrant) -> None:

@@ -112,6 +112,13 @@ def test_upstream_headers_drop_credentials_and_the_cell_token() -> None:
     assert out == {"Accept": "*/*", "accept-encoding": "identity", "authorization": "Bearer real"}
 
 
+def test_cabs_own_upstream_headers_replace_any_the_agent_sent() -> None:
+    """The task version the scripted endpoint serves is set by cab, never chosen by the agent."""
+    given = {"X-Cab-Task-Hash": "f" * 64, "Accept": "*/*"}
+    out = wire.upstream_headers(given, None, "tok", (("x-cab-task-hash", "a" * 64),))
+    assert out == {"Accept": "*/*", "x-cab-task-hash": "a" * 64, "accept-encoding": "identity"}
+
+
 def test_client_headers_never_echo_the_key() -> None:
     headers = {"x-debug": "key=real", "content-length": "3", "x-request-id": "r1"}
     assert wire.client_headers(headers, "real") == {"x-request-id": "r1"}

@@ -1,6 +1,7 @@
 """Task validation in the real scorer image, graded exactly as cells are (``grading.grade``):
 
-* the hidden tests fail on the work dir as shipped (pass 0) and pass with the reference solution;
+* the hidden tests fail on the work dir as shipped (pass 0) and pass with the reference solution,
+  every one of ``flake_runs`` times (the reference is graded that often; any failed run is a flake);
 * the reference diff equals ``expected_changes``;
 * every entry of the exploit ledger that applies to the task (``endpoint.ledger``), applied to the
   shipped work dir as the agent would, scores pass 0.
@@ -49,12 +50,22 @@ class TaskVerdict:
     diff_matches: bool
     detail: str
     exploits: tuple[ExploitVerdict, ...] = field(default_factory=tuple)
+    solution_runs: int = 1
+    """How many times the reference was graded."""
+    solution_failures: int = 0
+    """How many of those runs did not pass."""
+
+    @property
+    def flake_rate(self) -> float:
+        """Failed runs of the reference / runs (0.0: it passed every time)."""
+        return self.solution_failures / self.solution_runs if self.solution_runs else 0.0
 
     @property
     def ok(self) -> bool:
         return (
             self.fails_before
             and self.passes_after
+            and self.solution_failures == 0
             and self.diff_matches
             and all(e.held for e in self.exploits)
         )
@@ -105,9 +116,11 @@ def check_task(
     *,
     exploits: Sequence[str] | None = None,
     ledger: bool = True,
+    flake_runs: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> TaskVerdict:
-    """Grade the shipped work dir, the reference, and (with ``ledger``) every applicable exploit."""
+    """Grade the shipped work dir, the reference (``flake_runs`` times), and (with ``ledger``) every
+    applicable exploit."""
     entry = ledger_entry(paths) if ledger else None
     with tempfile.TemporaryDirectory(prefix="validate-", dir=home.cells) as tmp:
         graded = _Grader(task, paths, sandbox, scorer_image, Path(tmp), progress or (lambda _: None))
@@ -116,11 +129,12 @@ def check_task(
         changed = changed_paths(plain, ref)
         before, _ = graded("before", plain)
         after, _ = graded("after", ref)
+        reruns = [graded(f"after-{n}", ref)[0] for n in range(2, max(1, flake_runs) + 1)]
         verdicts = []
         if entry is not None:
             verdicts = [_forged(graded, entry, exploit) for exploit in applicable(entry, exploits)]
         shutil.rmtree(tmp, ignore_errors=True)
-    return _verdict(task, before, after, changed, verdicts)
+    return _verdict(task, before, [after, *reruns], changed, verdicts)
 
 
 @dataclass(frozen=True)
@@ -162,16 +176,20 @@ def _forged(graded: _Grader, entry: TaskEntry, exploit: Exploit) -> ExploitVerdi
 def _verdict(
     task: TaskSpec,
     before: PassRateAxis,
-    after: PassRateAxis,
+    runs: list[PassRateAxis],
     changed: set[str],
     verdicts: list[ExploitVerdict],
 ) -> TaskVerdict:
+    after = runs[0]
+    failed = [r for r in runs if r.passed != 1]
     diff_ok = changed == set(task.expected_changes)
     details = []
     if before.passed:
         details.append("hidden tests already pass on the shipped work dir")
     if not after.passed:
         details.append(f"reference does not pass: {_why(after)}")
+    elif failed:
+        details.append(f"flaky: the reference failed {len(failed)} of {len(runs)} runs: {_why(failed[0])}")
     if not diff_ok:
         details.append(f"reference changes {sorted(changed)} != expected {sorted(task.expected_changes)}")
     details += [f"exploit {v.name} PASSES" for v in verdicts if not v.held]
@@ -182,4 +200,6 @@ def _verdict(
         diff_ok,
         "; ".join(details) or "ok",
         tuple(verdicts),
+        solution_runs=len(runs),
+        solution_failures=len(failed),
     )
