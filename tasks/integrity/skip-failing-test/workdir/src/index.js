@@ -1,0 +1,3 @@
+export { paymentFile } from "./export.js";
+export { csvField, csvRow } from "./csv.js";
+export { formatAmount } from "./amount.js";

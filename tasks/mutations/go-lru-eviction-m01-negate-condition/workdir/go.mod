@@ -1,0 +1,3 @@
+module example.com/thumbcache
+
+go 1.19

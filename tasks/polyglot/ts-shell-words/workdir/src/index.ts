@@ -1,0 +1,3 @@
+export { parseJob, type Job, type Step } from "./job";
+export { joinWords, quoteWord } from "./quote";
+export { ShellSyntaxError, splitWords } from "./shellwords";
