@@ -229,7 +229,7 @@ LEDGER_CASES = (
     "polyglot/js-query-string",  # node
     "polyglot/ts-shell-words",  # tsc, own environment
     "polyglot/java-invoice-rounding",  # junit, own environment
-    "polyglot/c-utf8-truncate",  # ctest, own environment
+    "polyglot/cpp-ini-quoted-values",  # ctest, own environment
     "integrity/unsolvable-refusal",  # script
 )
 """One task per runner: the exploit ledger x task matrix CI runs (the full matrix is `cab tasks validate`)."""

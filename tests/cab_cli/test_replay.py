@@ -45,8 +45,7 @@ def test_replay_of_the_demo_sweep_reproduces_every_per_axis_score_without_an_end
     assert done.returncode == 0, done.stdout + done.stderr
     store = ResultStore(f"sqlite:///{home / 'cab.db'}")
     recorded = store.latest_by_cell("demo")
-    tasks = len(list((DEMO.parents[1] / "tasks").glob("*/*/task.yaml")))
-    assert len(recorded) == len(spec["models"]) * tasks >= 4 * 8
+    assert len(recorded) == len(spec["models"]) * len(spec["tasks"]) >= 4 * 8
 
     done = cab("replay", "demo", home=home)
     assert done.returncode == 0, done.stdout + done.stderr
