@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from cab_workers.scoring.source_tests import gtest_base
 
-from .cases import WORSE, CaseResult, Outcome, ReportBuilder, RunnerReport, read_text
-from .junit import XML_DECLARATION, parse_junit
+from .cases import WORSE, CaseResult, Outcome, ReportBuilder, RunnerReport
+from .junit import parse_junit, xml_root
 
 WORK_PREFIX = "/work/"
 """gtest records absolute source paths; those under the work dir are made relative."""
@@ -61,14 +61,8 @@ def gtest_runs(
     runs: dict[str, list[GtestRun]] = {}
     listed: dict[str, str | None] = {}
     for fname in sorted(files):
-        text = read_text(files[fname], builder)
-        if XML_DECLARATION.search(text.encode("utf-8", errors="replace")):
-            builder.problem(f"{fname}: XML report carries a DOCTYPE or ENTITY declaration; refused")
-            continue
-        try:
-            root = ET.fromstring(text)
-        except ET.ParseError as exc:
-            builder.problem(f"{fname}: malformed XML report: {exc}")
+        root = xml_root(files[fname], builder, fname)
+        if root is None:
             continue
         for suite in root.iter("testsuite"):
             for case in suite.iter("testcase"):

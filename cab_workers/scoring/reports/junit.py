@@ -20,15 +20,24 @@ def parse_junit(data: bytes | str) -> RunnerReport:
     return builder.build()
 
 
-def _junit_cases(data: bytes | str, builder: ReportBuilder) -> None:
+def xml_root(data: bytes | str, builder: ReportBuilder, where: str = "") -> ET.Element | None:
+    """The root element of an XML report, or None (with the problem noted) when it is malformed or
+    declares a DOCTYPE or ENTITY (refused: entity expansion is how a report could lie or blow up)."""
+    prefix = f"{where}: " if where else ""
     text = read_text(data, builder)
     if XML_DECLARATION.search(text.encode("utf-8", errors="replace")):
-        builder.problem("XML report carries a DOCTYPE or ENTITY declaration; refused")
-        return
+        builder.problem(f"{prefix}XML report carries a DOCTYPE or ENTITY declaration; refused")
+        return None
     try:
-        root = ET.fromstring(text)
+        return ET.fromstring(text)
     except ET.ParseError as exc:
-        builder.problem(f"malformed XML report: {exc}")
+        builder.problem(f"{prefix}malformed XML report: {exc}")
+        return None
+
+
+def _junit_cases(data: bytes | str, builder: ReportBuilder) -> None:
+    root = xml_root(data, builder)
+    if root is None:
         return
     if root.tag not in ("testsuites", "testsuite"):
         builder.problem(f"XML report root is <{root.tag[:40]}>, not <testsuites> or <testsuite>")
