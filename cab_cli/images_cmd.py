@@ -25,19 +25,11 @@ _SHOWN = (": built ", "up to date", "created locally", "pull failed", ": pulled 
 
 
 def _builder(settings: Settings, wheelhouse: Path | None = None) -> ImageBuilder:
-    from cab_workers.host.images import ImageBuilder
+    from cab_workers.composition import host_image_builder
     from cab_workers.host.sandbox import Sandbox
 
-    return ImageBuilder(
-        Sandbox(),
-        settings.images_dir,
-        prefix=settings.image_prefix,
-        ca_bundle=settings.ca_bundle,
-        tasks_dir=settings.tasks_dir,
-        wheelhouse=wheelhouse,
-        registry=settings.images.registry,
-        lock_dir=settings.cab_home.root / "locks",
-    )
+    extra = {"tasks_dir": settings.tasks_dir} | ({"wheelhouse": wheelhouse} if wheelhouse else {})
+    return host_image_builder(settings, Sandbox(), **extra)
 
 
 @images_app.command("build")

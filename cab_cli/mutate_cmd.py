@@ -105,7 +105,7 @@ def _grade_and_write(
     out: Path,
 ) -> tuple[list[MutantVerdict], list[Written]]:
     """Obtain the scorer image, grade the mutants under a progress bar, write the killed ones."""
-    from cab_workers.host.images import ImageBuilder
+    from cab_workers.composition import host_image_builder
     from cab_workers.host.sandbox import Sandbox
     from cab_workers.taskci.mutantcheck import check_mutants
     from cab_workers.taskci.mutanttasks import write_killed
@@ -113,9 +113,7 @@ def _grade_and_write(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         sandbox = Sandbox()
-        builder = ImageBuilder(
-            sandbox, settings.images_dir, prefix=settings.image_prefix, ca_bundle=settings.ca_bundle
-        )
+        builder = host_image_builder(settings, sandbox)
         with console.status(f"scorer image for {spec.task_id}") as status:
             task_image = builder.ensure_task_image(paths, status.update)
             image = task_image.tag if task_image else builder.ensure(["base"], status.update)[-1].tag

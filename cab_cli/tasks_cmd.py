@@ -57,11 +57,11 @@ def _environments(settings: Settings, paths: list[TaskPaths]) -> list[str]:
     is asked only when some task has an environment, and its absence leaves the tag out)."""
     if not any(p.has_environment for p in paths):
         return ["no"] * len(paths)
+    from cab_workers.composition import host_image_builder
     from cab_workers.host.sandbox import Sandbox
-    from cab_workers.taskci.task_ci import builder_for
 
     try:
-        builder = builder_for(settings, Sandbox())
+        builder = host_image_builder(settings, Sandbox())
         refs = [builder.task_ref(p) for p in paths]
     except CabError:
         return ["yes" if p.has_environment else "no" for p in paths]

@@ -48,6 +48,20 @@ AGENT_NETWORK = "cab-agents"
 """Internal Docker network: no internet; only the host's gateway address (the model proxy) is reachable."""
 
 
+def host_image_builder(settings: Settings, sandbox: Sandbox, **extra: Path) -> ImageBuilder:
+    """The image builder a host makes from its settings: CA bundle, registry (``CAB_IMAGE_REGISTRY``)
+    and the build locks under ``CAB_HOME``; ``extra``: ``tasks_dir`` / ``wheelhouse`` for the worker image."""
+    return ImageBuilder(
+        sandbox,
+        settings.images_dir,
+        prefix=settings.image_prefix,
+        ca_bundle=settings.ca_bundle,
+        registry=settings.images.registry,
+        lock_dir=settings.cab_home.root / "locks",
+        **extra,
+    )
+
+
 def asks_for_scripted(cell: CellSpec) -> bool:
     """True when the cell's model calls go to cab's scripted endpoint (the one place that decides)."""
     return cell.policy.endpoint.kind == "scripted"
@@ -97,14 +111,7 @@ class LocalHost:
     def _enter(self) -> LocalHost:
         home = self.settings.cab_home.ensure()
         self.sandbox = sandbox = Sandbox()
-        self._builder = ImageBuilder(
-            sandbox,
-            self.settings.images_dir,
-            prefix=self.settings.image_prefix,
-            ca_bundle=self.settings.ca_bundle,
-            registry=self.settings.images.registry,
-            lock_dir=home.root / "locks",
-        )
+        self._builder = host_image_builder(self.settings, sandbox)
         self._refs = {ref.name: ref.tag for ref in self._builder.ensure(progress=self.progress)}
         self.network = network = sandbox.ensure_network(AGENT_NETWORK, internal=True)
         self.proxy = self._start_proxy(network)

@@ -23,7 +23,7 @@ from cab_core.schema import TaskSpec
 from cab_core.settings import Settings
 from cab_core.task_bundle import content_hash
 from cab_scheduler.catalog import TaskCatalog
-from cab_workers.host.images import ImageBuilder
+from cab_workers.composition import host_image_builder
 from cab_workers.host.sandbox import Sandbox
 from cab_workers.taskci.pipeline_check import PipelineVerdict, check_pipeline
 from cab_workers.taskci.task_env import EnvironmentVerdict, check_environment
@@ -84,18 +84,6 @@ class TaskReport:
         return "; ".join(bits) or "ok"
 
 
-def builder_for(settings: Settings, sandbox: Sandbox) -> ImageBuilder:
-    """The image builder as the worker host makes it (registry and build locks included)."""
-    return ImageBuilder(
-        sandbox,
-        settings.images_dir,
-        prefix=settings.image_prefix,
-        ca_bundle=settings.ca_bundle,
-        registry=settings.images.registry,
-        lock_dir=settings.cab_home.root / "locks",
-    )
-
-
 def run_task_ci(
     settings: Settings, tasks: Sequence[TaskSpec], options: CiOptions, progress: Progress
 ) -> list[TaskReport]:
@@ -103,7 +91,7 @@ def run_task_ci(
     each outcome under ``$CAB_HOME/validation``."""
     catalog = TaskCatalog(settings.tasks_dir)
     sandbox = Sandbox()
-    builder = builder_for(settings, sandbox)
+    builder = host_image_builder(settings, sandbox)
     base = builder.ensure(["base"], progress)[-1].tag
     home = settings.cab_home.ensure()
     reports = []
