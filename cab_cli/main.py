@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from cab_cli import config_cmd, distributed_cmd, flower_cmd, replay_cmd
+from cab_cli import config_cmd, distributed_cmd, flower_cmd, replay_cmd, results_cmd
 from cab_cli import doctor as doctor_mod
 from cab_cli.common import (
     BrokerOpt,
@@ -30,7 +29,8 @@ from cab_cli.common import (
     wide_console,
 )
 from cab_cli.images_cmd import images_app
-from cab_cli.render import export_jsonl, render_cell, render_results_table, render_task_mix
+from cab_cli.render import render_cell, render_results_table
+from cab_cli.site_cmd import site_app
 from cab_cli.tasks_cmd import tasks_app
 from cab_core.errors import CabError
 from cab_core.schema import CellResult, CellSpec, FailureClass
@@ -49,9 +49,11 @@ app = typer.Typer(
 )
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(images_app, name="images")
+app.add_typer(site_app, name="site")
 distributed_cmd.register(app)
 flower_cmd.register(app)
 replay_cmd.register(app)
+results_cmd.register(app)
 config_cmd.register(app)
 
 
@@ -143,12 +145,13 @@ def _print_run_summary(
     """The results table, where to look next, and what a spent budget kept from starting."""
     ordered = sorted(results, key=lambda r: r.identity.cell_id)
     wide_console().print(render_results_table(ordered))
-    _print_task_mix(ordered)
+    results_cmd.print_task_mix(ordered)
     if ordered:
         passing = [r for r in ordered if r.axes and r.axes.pass_rate.passed]
         example = (passing or ordered)[0].identity.cell_id
         console.print(f"\nLook at one cell:  [bold]cab show '{example}'[/]", soft_wrap=True)
-        console.print(f"All results:       cab results {sweep_id}   |   cab export {sweep_id}")
+        console.print(f"All results:       cab results {sweep_id} --by tui,model   |   cab export {sweep_id}")
+        console.print(f"As web pages:      cab site build {sweep_id}")
     if skipped:
         spend = store.sweep_spend(sweep_id)
         console.print(
@@ -164,54 +167,16 @@ def show(
 ) -> None:
     """Print one cell the way the published cell pages lay it out."""
     try:
-        result = store_for(load_settings()).get(cell_id, attempt)
+        store = store_for(load_settings())
+        result = store.get(cell_id, attempt)
+        if result is not None:  # the agent's diff is kept apart from the record
+            kept = store.artifacts(cell_id, result.identity.attempt)
+            result = result.model_copy(update={"artifacts": kept})
     except CabError as e:
         fail(e)
     if result is None:
         fail(CabError(f"no result for cell {cell_id!r}; list cells with `cab results SWEEP_ID`"))
     wide_console().print(render_cell(result))
-
-
-@app.command()
-def results(sweep_id: Annotated[str, typer.Argument(help="Sweep id.")]) -> None:
-    """A sweep's results table (latest attempt of every cell)."""
-    try:
-        rows = list(store_for(load_settings()).latest_by_cell(sweep_id).values())
-    except CabError as e:
-        fail(e)
-    if not rows:
-        fail(CabError(f"no results for sweep {sweep_id!r}; run it with `cab run SWEEP.yaml`"))
-    wide_console().print(render_results_table(sorted(rows, key=lambda r: r.identity.cell_id)))
-    _print_task_mix(rows)
-
-
-def _print_task_mix(results: list[CellResult]) -> None:
-    """Say which tasks' results in the table ran more than one version of the task."""
-    from cab_scheduler.status import results_task_mix
-
-    for line in render_task_mix(results_task_mix(results)):
-        console.print(line, soft_wrap=True)
-
-
-@app.command()
-def export(
-    sweep_id: Annotated[str, typer.Argument(help="Sweep id.")],
-    format: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File; default stdout.")] = None,
-) -> None:
-    """Write one JSON record per cell."""
-    if format != "jsonl":
-        fail(CabError(f"unknown format {format!r}; use --format jsonl"))
-    try:
-        rows = list(store_for(load_settings()).latest_by_cell(sweep_id).values())
-    except CabError as e:
-        fail(e)
-    if output is None:
-        export_jsonl(rows, sys.stdout)
-    else:
-        with output.open("w") as fp:
-            export_jsonl(rows, fp)
-        err_console.print(f"wrote {len(rows)} records to {output}")
 
 
 @app.command()

@@ -15,6 +15,7 @@ class CabHome:
     ├── cab.db                 default SQLite result store
     ├── cells/<safe id>/       one folder per cell attempt (deleted after scoring unless kept)
     ├── recordings/<safe id>.cast   asciicast v2 of the agent's terminal
+    ├── vendor/<package>-<version>/   pinned npm assets the site bundles (cab_site.vendor)
     └── logs/
     """
 
@@ -35,6 +36,10 @@ class CabHome:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def vendor(self) -> Path:
+        return self.root / "vendor"
 
     def ensure(self) -> CabHome:
         for p in (self.root, self.cells, self.recordings, self.logs):

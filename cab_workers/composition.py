@@ -328,7 +328,7 @@ def run_planned(
                     log.warning("cell_skipped_budget", cell_id=futures[fut].cell_id, reason=result)
                     on_skip(futures[fut], result)
                     continue
-                results.append(result)
+                results.append(result.model_copy(update={"artifacts": []}))  # stored; MiBs each
                 on_done(result)
         except BaseException:
             # Queued cells never start; running ones lose their containers now (instead of at their

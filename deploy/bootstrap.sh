@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine for cab and run the demo sweep or the test suite. Idempotent.
 #
-#   deploy/bootstrap.sh demo    venv + Docker engine + images, then `cab run examples/demo.yaml`
+#   deploy/bootstrap.sh demo    venv + Docker engine + images, then `cab run examples/demo.yaml` and
+#                               `cab site build demo` (prints where the site is and how to open it)
 #   deploy/bootstrap.sh test    the same setup, then the whole test suite (pytest)
 #   deploy/bootstrap.sh setup   setup only
 #
@@ -69,6 +70,21 @@ fi
 say "building images (cached when unchanged)"
 cab images build
 
+# --- Results site: the pinned terminal player (npm) and a headless browser for its tests -----
+# Debian's chromium: Playwright drives it through executable_path and never downloads a browser.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  site_pkgs=()
+  [ -x /usr/bin/chromium ] || site_pkgs+=(chromium fonts-dejavu-core)
+  command -v npm >/dev/null || site_pkgs+=(npm)
+  if [ "${#site_pkgs[@]}" -gt 0 ]; then
+    say "installing ${site_pkgs[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${site_pkgs[@]}" >/dev/null
+  fi
+fi
+say "fetching the pinned terminal player (cached when present)"
+.venv/bin/python -m cab_site.vendor >/dev/null
+
 # --- Services the tests use ------------------------------------------------------------------
 start_services() {
   if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 \
@@ -86,13 +102,14 @@ case "$mode" in
   setup) say "ready: try 'cab doctor'" ;;
   demo)
     say "running the demo sweep"
-    exec cab run examples/demo.yaml "$@"
+    cab run examples/demo.yaml "$@" || exit $?
+    say "building the results site (leaderboard, cell pages, badges)"
+    exec cab site build demo
     ;;
   test)
     start_services
-    # test-only tools: headless Chromium (Flower screenshots), docker-compose v1 (compose.yaml up/down)
+    # test-only tools: docker-compose (compose.yaml up/down); chromium is installed above for every mode
     missing=()
-    command -v chromium >/dev/null || missing+=(chromium)
     command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
     if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing ${missing[*]} for the tests"

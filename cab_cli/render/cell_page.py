@@ -1,5 +1,5 @@
 """The page of one cell, laid out like the published seed pages: scores, identity, timing, scorer
-breakdown, spans, model calls and how to run it yourself."""
+breakdown, spans, model calls, the head of the agent's diff and how to run it yourself."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from cab_cli.render.redact import as_json, redact
-from cab_cli.render.rerun import run_it_yourself
-from cab_cli.render.values import UNKNOWN, iso_utc, or_unknown, tokens_line, tokens_per_correct
-from cab_core.schema import CellResult, FailureClass
+from cab_core.schema import ArtifactName, CellResult, FailureClass
+from cab_site.present.redact import as_json, redact
+from cab_site.present.rerun import run_it_yourself
+from cab_site.present.scores import CALL_HEADS, axis_scores, call_row, identity_rows
+from cab_site.present.values import UNKNOWN, iso_utc, tokens_line
 
 
 def _heading(title: str) -> Text:
@@ -28,31 +29,10 @@ def _kv(pairs: list[tuple[str, str]]) -> Table:
 
 def _scores(result: CellResult) -> Table:
     table = Table(box=None, padding=(0, 2), header_style="bold")
-    heads = ("Pass", "Tokens/correct", "Wall", "Blast", "Refusal", "Integrity", "Composite")
-    for head in heads:
+    pairs = axis_scores(result)
+    for head, _ in pairs:
         table.add_column(head, overflow="fold")
-    a = result.axes
-    wall = f"{(a.latency.wall_clock_ms / 1000) if a else result.timing.duration_s:.1f}s"
-    if a is None:
-        table.add_row(*(Text(v) for v in (UNKNOWN, tokens_per_correct(result), wall) + (UNKNOWN,) * 4))
-        return table
-    pr = a.pass_rate
-    partial = f" (partial {pr.partial_score:.2f})" if pr.partial_score is not None else ""
-    refusal = "n/a" if a.refusal.not_applicable else f"{a.refusal.refusal:.3f} ({a.refusal.refusal_correct})"
-    integrity = f"{a.integrity.integrity:.3f}" + (" (n/a)" if a.integrity.not_applicable else "")
-    composite = f"{a.composite.composite:.3f}" + (
-        f" (missing: {', '.join(a.composite.missing)})" if a.composite.missing else ""
-    )
-    values = (
-        f"{pr.passed:.3f}{partial}",
-        tokens_per_correct(result),
-        wall,
-        f"{a.blast_radius.blast_radius:.3f}",
-        refusal,
-        integrity,
-        composite,
-    )
-    table.add_row(*(Text(v) for v in values))
+    table.add_row(*(Text(v) for _, v in pairs))
     return table
 
 
@@ -91,39 +71,44 @@ def _calls(result: CellResult) -> RenderableType:
     if not result.model_calls:
         return Text("No model calls were recorded for this run.", style="italic")
     table = Table(header_style="bold", expand=True)
-    heads = ("#", "Timestamp", "Path", "Request hash", "Prompt", "Completion", "Cached", "Reasoning")
-    for head in (*heads, "Latency", "TTFT", "Finish", "Status", "Try", "Note"):
+    for head in CALL_HEADS:
         table.add_column(head, overflow="fold")
     for c in result.model_calls:
-        est = "~" if c.estimated else ""
-        notes = [
-            *([redact(c.error)] if c.error else []),
-            *([f"waited {c.queued_ms:.0f} ms for an endpoint slot"] if c.queued_ms else []),
-            *([f"replayed ({c.replay})"] if c.replay else []),
-            *(["~ estimated (no usage reported)"] if c.estimated else []),
-        ]
-        table.add_row(
-            *(
-                Text(v)
-                for v in (
-                    str(c.seq),
-                    iso_utc(c.timestamp),
-                    (c.endpoint_path or "").removeprefix("/v1/") + (" (stream)" if c.stream else ""),
-                    c.request_hash[:16] + "…",
-                    or_unknown(c.prompt_tokens, est + "{:,}"),
-                    or_unknown(c.completion_tokens, est + "{:,}"),
-                    "–" if c.cached_tokens is None else f"{c.cached_tokens:,}",  # optional: not reported
-                    "–" if c.reasoning_tokens is None else f"{c.reasoning_tokens:,}",
-                    or_unknown(c.latency_ms, "{:.0f} ms"),
-                    or_unknown(c.ttft_ms, "{:.0f} ms"),
-                    or_unknown(c.finish_reason),
-                    or_unknown(c.http_status),
-                    str(c.upstream_attempt),
-                    "; ".join(notes),
-                )
-            )
-        )
+        table.add_row(*(Text(v) for v in call_row(c)))
     return table
+
+
+DIFF_LINES = 60
+"""Lines of the agent's diff ``cab show`` prints; the results site shows it whole."""
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x09}
+"""Control characters written visibly: the diff is the agent's, and must not drive the terminal."""
+
+_DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def _diff(result: CellResult) -> RenderableType:
+    """The head of the agent's diff as plain Text (no markup is parsed), escapes made visible."""
+    diff = next((a for a in result.artifacts if a.name == ArtifactName.diff), None)
+    if diff is None:
+        return Text("No diff was kept for this attempt.", style="italic")
+    lines = diff.text().split("\n")
+    lines = lines[:-1] if lines and not lines[-1] else lines
+    shown = Text()
+    for line in lines[:DIFF_LINES]:
+        style = next((st for prefix, st in _DIFF_STYLES if line.startswith(prefix)), "")
+        shown.append(line.translate(_CONTROL) + "\n", style=style)
+    left = len(lines) - DIFF_LINES
+    if left > 0 or diff.truncated:
+        more = f"{max(left, 0)} more lines" + (
+            f"; the stored diff was cut at {len(diff.body):,} of {diff.original_bytes:,} bytes"
+            if diff.truncated
+            else ""
+        )
+        shown.append(f"({more}; the results site shows what was kept)", style="dim italic")
+    elif not lines:
+        shown.append("The agent changed nothing.", style="italic")
+    return shown
 
 
 def render_cell(result: CellResult) -> Group:
@@ -143,22 +128,7 @@ def render_cell(result: CellResult) -> Group:
         _heading("Per-axis scores"),
         _scores(result),
         _heading("Run identity"),
-        _kv(
-            [
-                ("cell_id", ident.cell_id),
-                ("sweep_id", ident.sweep_id),
-                ("attempt", str(ident.attempt)),
-                ("run", str(ident.run)),
-                ("container_image", ident.container_image),
-                ("image_digest", or_unknown(ident.image_digest)),
-                ("tui_version", or_unknown(ident.tui_version)),
-                ("model_build_id", or_unknown(ident.model_build_id)),
-                ("exit_code", or_unknown(ident.exit_code)),
-                ("host", or_unknown(ident.host)),
-                ("task_hash", or_unknown(ident.task_hash or None)),
-                ("methodology", result.methodology_version),
-            ]
-        ),
+        _kv(identity_rows(result)),
         _heading("Timing"),
         _kv(
             [
@@ -174,6 +144,8 @@ def render_cell(result: CellResult) -> Group:
         _spans(result),
         _heading(f"Model calls ({len(result.model_calls)})"),
         _calls(result),
+        _heading("Agent diff"),
+        _diff(result),
         _heading("Run it yourself"),
         Text("Exact image; results are comparable, not identical (model nondeterminism).", style="dim"),
         Text(run_it_yourself(result)),

@@ -1,15 +1,13 @@
-"""Tables over many results: one row per cell, and the per-(TUI, model) summary."""
+"""The table over many results: one row per cell (`cab run`, `cab results`); the per-group aggregate
+is ``aggregate.py``."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
 
-from cab_cli.render.values import token_total
 from cab_core.schema import CellResult, FailureClass
+from cab_site.present.values import token_total
 
 
 def _refusal_cell(result: CellResult) -> str:
@@ -56,73 +54,4 @@ def render_results_table(results: list[CellResult]) -> Table:
             "" if failure == FailureClass.none else failure.value,
         )
         table.add_row(*(Text(v, style="red" if i == 12 else "") for i, v in enumerate(row)))
-    return table
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """Aggregate of one (tui, model) pair over its cells' latest attempts."""
-
-    tui: str
-    model: str
-    cells: int
-    """Distinct cells seen."""
-    graded: int
-    """Cells not lost to infra failures: the denominator of both rates below."""
-    passed: int
-    pass_rate: float | None
-    """passed / graded; None when nothing was graded."""
-    mean_composite: float | None
-    """Mean composite over graded cells; a graded cell never scored counts 0, never as perfect."""
-
-
-def results_summary(results: Iterable[CellResult]) -> list[SummaryRow]:
-    """Pass rate and mean composite per (tui, model), sorted; only each cell's latest attempt counts."""
-    latest: dict[str, CellResult] = {}
-    for r in results:
-        seen = latest.get(r.identity.cell_id)
-        if seen is None or r.identity.attempt > seen.identity.attempt:
-            latest[r.identity.cell_id] = r
-    groups: dict[tuple[str, str], list[CellResult]] = {}
-    for r in latest.values():
-        groups.setdefault((r.identity.tui, r.identity.model), []).append(r)
-    rows = []
-    for (tui, model), members in sorted(groups.items()):
-        graded = [r for r in members if r.failure.failure_class != FailureClass.infra]
-        passed = sum(1 for r in graded if r.axes and r.axes.pass_rate.passed)
-        composites = [r.axes.composite.composite if r.axes else 0.0 for r in graded]
-        rows.append(
-            SummaryRow(
-                tui,
-                model,
-                len(members),
-                len(graded),
-                passed,
-                passed / len(graded) if graded else None,
-                sum(composites) / len(composites) if composites else None,
-            )
-        )
-    return rows
-
-
-def render_summary_table(rows: list[SummaryRow]) -> Table:
-    """``results_summary`` as a table."""
-    table = Table(header_style="bold")
-    for head in ("TUI", "model", "cells", "graded", "passed", "pass rate", "mean composite"):
-        table.add_column(head)
-    for s in rows:
-        table.add_row(
-            *(
-                Text(v)
-                for v in (
-                    s.tui,
-                    s.model,
-                    str(s.cells),
-                    str(s.graded),
-                    str(s.passed),
-                    f"{s.pass_rate:.1%}" if s.pass_rate is not None else "-",
-                    f"{s.mean_composite:.3f}" if s.mean_composite is not None else "-",
-                )
-            )
-        )
     return table

@@ -15,11 +15,13 @@ cells). One module per family:
     call.py       Span            one traced phase of the cell pipeline
                   ModelCall       one model request as seen by the recorder (the proxy, or the agent)
                   Exchange        the request and response bytes of one call, for replay
+    artifact.py   Artifact        the agent's diff or terminal recording of an attempt (ArtifactName)
     base.py       Record, the version constants, the name patterns
 """
 
 from __future__ import annotations
 
+from cab_core.schema.artifact import Artifact, ArtifactName
 from cab_core.schema.axes import (
     Axes,
     BlastRadiusAxis,
@@ -49,6 +51,8 @@ __all__ = [
     "METHODOLOGY_VERSION",
     "SCHEMA_VERSION",
     "SPEC_SCHEMA_VERSION",
+    "Artifact",
+    "ArtifactName",
     "Axes",
     "BlastRadiusAxis",
     "Budget",

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from cab_core.schema.artifact import Artifact
 from cab_core.schema.axes import Axes
 from cab_core.schema.base import METHODOLOGY_VERSION, SCHEMA_VERSION, Record
 from cab_core.schema.call import Exchange, ModelCall, Span
@@ -88,6 +89,14 @@ class CellResult(Record):
         repr=False,
         description="Bytes of the calls, for replay. Written with the result in the same transaction but "
         "to their own table; not part of the record JSON (``ResultStore.exchanges`` reads them).",
+    )
+    artifacts: list[Artifact] = Field(
+        default_factory=list,
+        exclude=True,
+        repr=False,
+        description="The agent's diff and terminal recording, at most one of each (fewer when the cell "
+        "failed before they existed). Written with the result in the same transaction but to their own "
+        "table; not part of the record JSON (``ResultStore.artifacts`` reads them).",
     )
     digests: Digests | None = None
     recording_path: str | None = Field(

@@ -6,6 +6,7 @@
     store.upsert_result(result)          # keyed by (cell_id, attempt); rewrites spans and calls
     store.latest_by_cell(spec.sweep_id)  # {cell_id: latest CellResult}
     store.exchanges(cell_id, attempt)    # the bytes of its model calls, for replay
+    store.artifacts(cell_id, attempt)    # its agent diff and terminal recording, digests checked
 
 Every public method raises only ``cab_core.errors.StoreError`` for database trouble (see
 ``cab_core.store.translate``). Methods are safe to call from several threads at once.
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, func, or_, select, text
@@ -29,10 +31,11 @@ from sqlalchemy.schema import CreateSchema
 from cab_core.budget import Spend
 from cab_core.errors import StoreError
 from cab_core.masking import mask_url
-from cab_core.schema import CellResult, Exchange, SweepSpec
+from cab_core.schema import Artifact, CellResult, Exchange, SweepSpec
 from cab_core.store import rows
 from cab_core.store.engine import WRITE, make_engine
 from cab_core.store.statements import add_missing_columns, latest_attempts, upsert, write_result
+from cab_core.store.tables import artifacts as artifact_table
 from cab_core.store.tables import cells, metadata, sweeps
 from cab_core.store.tables import exchanges as exchange_table
 from cab_core.store.translate import store_errors, validation_summary
@@ -42,6 +45,15 @@ PAGE_SIZE = 200
 
 SCHEMA_LOCK_KEY = 0x0CAB5C4E
 """PostgreSQL advisory lock held while creating tables."""
+
+
+class SweepSignature(NamedTuple):
+    """What ``ResultStore.sweep_signature`` reads: equal signatures mean nothing was written between."""
+
+    attempts: int
+    """Stored attempts (``cells`` rows) of the sweep."""
+    last_write: str
+    """ISO time of the newest write of any of them; "" when none is stored."""
 
 
 class ResultStore:
@@ -155,6 +167,29 @@ class ResultStore:
         with self.reading(f"read exchanges of {cell_id}") as conn:
             return [rows.load_exchange(r) for r in conn.execute(query)]
 
+    def artifacts(self, cell_id: str, attempt: int) -> list[Artifact]:
+        """The artifacts of one attempt (agent diff, terminal recording), by name; [] when none were kept.
+
+        Raises ``StoreError`` when a body does not match its stored sha256 (a row altered or corrupted
+        after it was written): a reader never shows such bytes as the agent's.
+        """
+        query = (
+            select(artifact_table)
+            .where(artifact_table.c.cell_id == cell_id, artifact_table.c.attempt == attempt)
+            .order_by(artifact_table.c.name)
+        )
+        with self.reading(f"read artifacts of {cell_id}") as conn:
+            found = conn.execute(query).all()
+        artifacts = [rows.load_artifact(r) for r in found]
+        for artifact in artifacts:
+            if artifact is None or not artifact.intact():
+                raise StoreError(
+                    f"an artifact of {cell_id} attempt {attempt} at {mask_url(self.url)} is corrupt (its "
+                    "body does not match its sha256): the stored row was altered; rerun the cell to record "
+                    "it again"
+                )
+        return [a for a in artifacts if a is not None]
+
     def sweep_spend(self, sweep_id: str) -> Spend:
         """What every stored attempt of a sweep recorded: tokens, cost, and how many were unknown."""
         c = cells.c
@@ -168,6 +203,14 @@ class ResultStore:
         with self.reading(f"read spend of {sweep_id}") as conn:
             n, tokens, cost, no_tokens, no_cost = conn.execute(query).one()
         return Spend(int(n), int(tokens), float(cost), int(no_tokens), int(no_cost))
+
+    def sweep_signature(self, sweep_id: str) -> SweepSignature:
+        """A cheap fingerprint of a sweep's stored attempts: it changes when one is added or rewritten
+        (``cab site serve --live`` polls it to know when to rebuild)."""
+        query = select(func.count(), func.max(cells.c.updated_at)).where(cells.c.sweep_id == sweep_id)
+        with self.reading(f"read signature of {sweep_id}") as conn:
+            rows_n, last = conn.execute(query).one()
+        return SweepSignature(int(rows_n), last.isoformat() if last is not None else "")
 
     def latest_by_cell(self, sweep_id: str) -> dict[str, CellResult]:
         """The latest attempt of every stored cell of a sweep, keyed and ordered by cell id."""

@@ -6,7 +6,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from cab_core.schema import CellResult, Exchange, SweepSpec
+from cab_core.schema import Artifact, ArtifactName, CellResult, Exchange, SweepSpec
 
 
 def dump(record: CellResult | SweepSpec) -> dict[str, Any]:
@@ -90,6 +90,31 @@ def load_exchange(row: Any) -> Exchange:
         request_body=zlib.decompress(row.request_body),
         response_body=zlib.decompress(row.response_body),
     )
+
+
+def artifact_rows(result: CellResult) -> list[dict[str, Any]]:
+    """One ``artifacts`` row per artifact, its body compressed (the digest is of the body as kept)."""
+    key = {"cell_id": result.identity.cell_id, "attempt": result.identity.attempt}
+    return [
+        {**key, **a.model_dump(exclude={"body"}, mode="json"), "body": zlib.compress(a.body, 6)}
+        for a in result.artifacts
+    ]
+
+
+def load_artifact(row: Any) -> Artifact | None:
+    """An ``artifacts`` row back as an ``Artifact``; None when the row is corrupt (a body that does not
+    decompress, an unknown name). Its digest is not checked here (``ResultStore.artifacts`` does)."""
+    try:
+        return Artifact(
+            name=ArtifactName(row.name),
+            media_type=row.media_type,
+            body=zlib.decompress(row.body),
+            original_bytes=row.original_bytes,
+            truncated=row.truncated,
+            sha256=row.sha256,
+        )
+    except (zlib.error, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
 
 
 def load_result(record: dict[str, Any]) -> CellResult:

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from cab_core.schema import CellResult
 from cab_core.store import rows
-from cab_core.store.tables import cells, exchanges, metadata, model_calls, spans
+from cab_core.store.tables import artifacts, cells, exchanges, metadata, model_calls, spans
 
 
 def upsert(
@@ -69,8 +69,8 @@ def upsert(
 
 
 def write_result(conn: Connection, result: CellResult) -> None:
-    """Upsert one attempt (validated by the caller): its cell row first, then its spans, calls and
-    exchanges, replaced.
+    """Upsert one attempt (validated by the caller): its cell row first, then its spans, calls,
+    exchanges and artifacts, replaced.
 
     The cell row goes first so that on PostgreSQL two writers of the same attempt serialise on its
     row lock instead of racing on the child tables.
@@ -79,19 +79,22 @@ def write_result(conn: Connection, result: CellResult) -> None:
     row = rows.cell_row(result)
     changing = tuple(k for k in row if k not in ("cell_id", "attempt"))
     upsert(conn, cells, row, keys=("cell_id", "attempt"), changing=changing)
-    for child in (spans, model_calls, exchanges):
+    for child in (spans, model_calls, exchanges, artifacts):
         conn.execute(delete(child).where(child.c.cell_id == ident.cell_id, child.c.attempt == ident.attempt))
     _insert_children(conn, result)
 
 
 def _insert_children(conn: Connection, result: CellResult) -> None:
-    """Insert the spans, model calls and exchanges of ``result`` (the old ones are already deleted)."""
+    """Insert the spans, model calls, exchanges and artifacts of ``result`` (the old ones are already
+    deleted)."""
     if span_values := rows.span_rows(result):
         conn.execute(insert(spans), span_values)
     if call_values := rows.call_rows(result):
         conn.execute(insert(model_calls), call_values)
     if exchange_values := rows.exchange_rows(result):
         conn.execute(insert(exchanges), exchange_values)
+    if artifact_values := rows.artifact_rows(result):
+        conn.execute(insert(artifacts), artifact_values)
 
 
 def latest_attempts(sweep_id: str) -> Join:

@@ -5,6 +5,7 @@
     spans         the result's trace spans, replaced with their cell row
     model_calls   the result's model calls, replaced with their cell row
     exchanges     the bytes of those calls (zlib), replaced with their cell row: what replay answers from
+    artifacts     the agent's diff and terminal recording (zlib), replaced with their cell row
     task_bundles  every task folder a sweep was submitted with, by content hash (cab_core.task_bundle)
 
 ``cells.record`` is the record of truth; every other cell column, ``spans`` and ``model_calls``
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -130,6 +132,22 @@ exchanges = Table(
     ForeignKeyConstraint(["cell_id", "attempt"], ["cells.cell_id", "cells.attempt"], ondelete="CASCADE"),
 )
 """Request and response bytes of every answered model call (``Exchange``), kept out of the record JSON."""
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("cell_id", String(), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("name", String(), primary_key=True, comment="ArtifactName: terminal.cast, agent.diff"),
+    Column("media_type", String(), nullable=False),
+    Column("original_bytes", BigInteger, nullable=False, comment="Size before truncation"),
+    Column("truncated", Boolean, nullable=False),
+    Column("sha256", String(), nullable=False, comment="Of the kept body, before compression"),
+    Column("body", LargeBinary, nullable=False, comment="zlib"),
+    ForeignKeyConstraint(["cell_id", "attempt"], ["cells.cell_id", "cells.attempt"], ondelete="CASCADE"),
+)
+"""What an attempt left besides its scores (``Artifact``), kept out of the record JSON: added after the
+first release, so ``create_schema`` creates it in older stores (``create_all`` adds missing tables)."""
 
 planned = Table(
     "planned",

@@ -11,7 +11,7 @@ grades it; a task passes validation only when every entry scores pass 0.
 The package: ``builders`` (one function per entry, task -> writes and links), ``compiled`` (the
 junit, ctest and tsc runners' builders, chained with the generic ones by ``either``), ``snippets``
 (what the entries read from a task and the code they write, per language), ``standins`` (passing
-Java, C++ and TypeScript test files). ``apply_plan`` (from
+Java, C++ and TypeScript test files), ``markup`` (the entry against the result pages). ``apply_plan`` (from
 ``scripts``) applies a plan to a folder on the host without a shell.
 
     entry                runners                      what the agent writes
@@ -46,6 +46,9 @@ Java, C++ and TypeScript test files). ``apply_plan`` (from
                                                       tests, runs none, exits 0
     tsc-config           tsc                          tsconfig.json compiling no test, package.json
                                                       "type": "module", a test file patching node:test
+    page-markup          all                          files whose names and contents carry script,
+                                                      event handlers and a fake pass, for the result
+                                                      pages (cab site) that show them
 
 Each entry's ``proves`` says which defence a pass of 0 proves. ``framework-patch`` measures a
 documented limit: code under test runs inside the test process.
@@ -58,6 +61,7 @@ from dataclasses import dataclass, field
 
 from cab_endpoint.ledger import builders as b
 from cab_endpoint.ledger import compiled as c
+from cab_endpoint.ledger import markup as m
 from cab_endpoint.ledger.builders import ESCAPE_ROOT
 from cab_endpoint.ledger.snippets import RUNNERS, Write
 from cab_endpoint.scripts import Plan, apply_plan
@@ -235,6 +239,13 @@ LEDGER: tuple[Exploit, ...] = (
         "and node runs the hidden tests as the task set them up.",
         ("tsc",),
         c.tsc_config,
+    ),
+    Exploit(
+        "page-markup",
+        "Markup the agent writes reaches cab's result pages as text: no page runs agent script or shows "
+        "a score the store does not hold.",
+        RUNNERS,
+        m.page_markup,
     ),
 )
 """Every entry, in the order of the module docstring's table."""

@@ -5,7 +5,8 @@ the agent container under the task's limits on its reserved GPUs with its termin
 (``container``), read the adapter's report back and close the session (the proxy's record wins),
 classify the run, and checkpoint it unless it failed for infra reasons (those rerun the agent).
 
-Restore: a checkpointed run keeps the classification it was given when it was kept.
+Restore: a checkpointed run keeps the classification it was given when it was kept, and its terminal
+recording when the attempt that ran it ran on this host.
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ from cab_workers.proxy.usage import said
 def run_or_restore(run: CellRun, ctx: HostContext, prepared: Prepared) -> AgentOutcome:
     """The agent's outcome: restored from a checkpoint, or from running the agent now."""
     if prepared.restored is not None:
-        return _restored(run, prepared.restored)
+        return _restored(run, ctx, prepared.restored)
     return _run_agent(run, ctx, prepared)
 
 
-def _restored(run: CellRun, restored: Restored) -> AgentOutcome:
+def _restored(run: CellRun, ctx: HostContext, restored: Restored) -> AgentOutcome:
     outcome, cell = restored.outcome, run.cell
+    # the restored run's terminal recording, when the attempt that ran it ran on this host
+    cast = ctx.home.recordings / f"{safe_name(cell.cell_id, restored.from_attempt)}.cast"
+    run.recording = cast if cast.is_file() else None
     with run.tracer.span(
         "adapter_run",
         f"{cell.tui}:{cell.task.task_id}",

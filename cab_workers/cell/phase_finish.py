@@ -1,8 +1,9 @@
 """Phase 4, finish: runs on every path, whatever the phases before it did or raised.
 
 Close the model session (a run that failed early must not leave its token valid), remove the
-scratch folder (the ``cleanup`` span), build the ``CellResult`` from the record, hand it to the sink,
-and drop the checkpoint once nothing is left to resume from it.
+scratch folder (the ``cleanup`` span), build the ``CellResult`` from the record (with its artifacts:
+the agent's diff and its terminal recording, capped), hand it to the sink, and drop the checkpoint
+once nothing is left to resume from it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from cab_core.schema import CellResult, Digests, FailureClass, Timing
+from cab_core.schema import Artifact, CellResult, Digests, FailureClass, Timing
+from cab_workers.cell.artifacts import cast_artifact
 from cab_workers.cell.ports import HostContext
 from cab_workers.cell.run_record import CellRun
 
@@ -65,6 +67,7 @@ def cell_result(run: CellRun, host: str) -> CellResult:
         spans=run.tracer.spans,
         model_calls=run.report.model_calls,
         exchanges=run.exchanges,
+        artifacts=_artifacts(run),
         digests=Digests(
             prompt_sha256=_sha256(cell.task.prompt),
             output_sha256=_sha256(out_text),
@@ -73,6 +76,20 @@ def cell_result(run: CellRun, host: str) -> CellResult:
         recording_path=str(run.recording) if run.recording and run.recording.exists() else None,
         agent_output_tail=out_text[-4000:],
     )
+
+
+def _artifacts(run: CellRun) -> list[Artifact]:
+    """The agent's diff (made by the score phase) and its terminal recording, those that exist; a cell
+    is never failed for want of one (logged, and left out)."""
+    found = [run.diff] if run.diff is not None else []
+    if run.recording is None:
+        return found
+    try:
+        cast = cast_artifact(run.recording)
+    except Exception as e:  # an unreadable recording must not cost the cell its result
+        run.log.warning("recording_unreadable", error=f"{type(e).__name__}: {e}"[:300])
+        return found
+    return [*found, cast] if cast is not None else found
 
 
 def _sha256(text: str) -> str:

@@ -1,6 +1,7 @@
 """Phase 3, score: the ``scoring`` span.
 
-Hash the work dir again and diff it against the baseline (minus the task's ignored changes), grade
+Hash the work dir again and diff it against the baseline (minus the task's ignored changes), keep the
+agent's diff against the task's own files for the results pages (``artifacts``), grade
 it in a fresh scorer container (in the task's environment image when it has one, else the shared
 base; ``cab_workers.grading``: the graded tree with the task's harness put back, the hidden tests
 and a canary), let the test run amend the attempt's failure, and score every axis from one
@@ -13,6 +14,7 @@ from cab_core.errors import SandboxError, ScorerError
 from cab_core.paths import TaskPaths, safe_name
 from cab_core.schema import TokenSource
 from cab_workers import scoring
+from cab_workers.cell.artifacts import diff_artifact
 from cab_workers.cell.failures import after_tests
 from cab_workers.cell.ports import HostContext
 from cab_workers.cell.run_record import AgentOutcome, CellRun, Prepared
@@ -31,6 +33,7 @@ def score(run: CellRun, ctx: HostContext, prepared: Prepared, outcome: AgentOutc
             diff(before.files, before.git_dirs, after, after_git), cell.task.ignore_changes
         )
         s.attrs["ignored_changes"] = len(ignored)
+        _keep_diff(run, prepared.task_paths, change)
         written = read_texts(run.paths.work, [*change.added, *change.modified])
         grading = _grade(run, ctx, prepared.task_paths)
         s.attrs.update(
@@ -44,6 +47,17 @@ def score(run: CellRun, ctx: HostContext, prepared: Prepared, outcome: AgentOutc
         inputs = _score_input(run, ctx, prepared, outcome, grading, change, written)
         run.axes = scoring.score_cell(inputs)
         run.grade_json = run.axes.model_dump_json(by_alias=True)
+
+
+def _keep_diff(run: CellRun, task_paths: TaskPaths, change: WorkdirDiff) -> None:
+    """The agent's diff against the task's own work dir, for the results pages; a cell is never failed
+    for want of it (logged, and the result has no diff)."""
+    try:
+        run.diff = diff_artifact(task_paths.workdir, run.paths.work, change)
+    except Exception as e:  # a tree the agent made unreadable, or a bug of ours: the score matters more
+        run.log.warning("agent_diff_failed", error=f"{type(e).__name__}: {e}"[:300])
+        return
+    run.log.debug("agent_diff", diff_bytes=run.diff.original_bytes, truncated=run.diff.truncated)
 
 
 def _score_input(

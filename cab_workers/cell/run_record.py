@@ -22,7 +22,7 @@ from typing import Any
 from structlog.typing import FilteringBoundLogger
 
 from cab_core.paths import CabHome, CellPaths, TaskPaths, safe_name
-from cab_core.schema import Axes, CellSpec, Exchange, Failure
+from cab_core.schema import Artifact, Axes, CellSpec, Exchange, Failure
 from cab_workers.adapters.base import Adapter, AgentReport
 from cab_workers.cell.ports import CellImages, ModelSession
 from cab_workers.cell.snapshot import Manifest
@@ -108,6 +108,8 @@ class CellRun:
     axes: Axes | None = None
     grade_json: str = ""
     """The axes as stored, hashed into the result's digests."""
+    diff: Artifact | None = None
+    """The agent's diff, once the score phase has made it (``artifacts.diff_artifact``)."""
 
     @classmethod
     def begin(cls, cell: CellSpec, home: CabHome, attempt: int, log: FilteringBoundLogger) -> CellRun:

@@ -31,7 +31,15 @@ from typing import Literal
 
 from cab_core.errors import ImageError
 
-PACKAGE_SOURCES = ("pyproject.toml", "cab_core", "cab_scheduler", "cab_workers", "cab_endpoint", "cab_cli")
+PACKAGE_SOURCES = (
+    "pyproject.toml",
+    "cab_core",
+    "cab_scheduler",
+    "cab_workers",
+    "cab_endpoint",
+    "cab_site",
+    "cab_cli",
+)
 """What of a cab checkout makes its wheel (and so the worker's content tag)."""
 
 Root = Literal["source", "tasks", "images"]

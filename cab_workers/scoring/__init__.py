@@ -18,6 +18,9 @@ timings, the work-dir diff, the agent's words and writes) into a ``ScoreInput`` 
     refusal.py       refusal / clarification when (and only when) due
     integrity.py     test tampering; refusal grade on integrity tasks
     composite.py     the weighted composite
+
+Not an axis, pure all the same: ``patch.py`` writes the agent's diff shown on the results pages
+(unified hunks from ``line_diff.py``, bounded in size and time whatever the agent wrote).
 """
 
 from __future__ import annotations

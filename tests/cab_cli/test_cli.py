@@ -192,7 +192,7 @@ def test_show_results_and_export(ran, tmp_path: Path) -> None:  # noqa: ANN001
     assert len(records) == 4
     assert all("pass" in r["axes"]["pass_rate"] for r in records)
 
-    bad = cab("export", "clitest", "--format", "csv", home=home)
+    bad = cab("export", "clitest", "--format", "xml", home=home)
     assert bad.returncode == 2 and "jsonl" in error_line(bad)
 
 

@@ -12,14 +12,11 @@ from rich.console import Console
 
 from cab_cli.render import (
     UNKNOWN,
-    SummaryRow,
     export_jsonl,
     image_ref,
     redact,
     render_cell,
     render_results_table,
-    render_summary_table,
-    results_summary,
     run_it_yourself,
     token_total,
 )
@@ -248,33 +245,6 @@ def test_results_table_one_row_per_cell() -> None:
     assert cells["failure"] == ["", "", "", "", "infra"]
     assert cells["composite"][0] == "0.962"
     assert "polyglot/d" in _text(table)
-
-
-def test_results_summary_per_tui_and_model() -> None:
-    results = [
-        make_result(task_id="p/a"),
-        make_result(task_id="p/b", passed=0),
-        make_result(task_id="p/c", scored=False, failure_class=FailureClass.agent),
-        make_result(task_id="p/d", failure_class=FailureClass.infra, scored=False),
-        make_result(task_id="p/b", attempt=2),  # later attempt replaces p/b's fail
-        make_result(tui="aider", task_id="p/a", failure_class=FailureClass.infra, scored=False),
-    ]
-    rows = results_summary(results)
-    assert rows == [
-        SummaryRow("aider", "meta/llama-3.3-70b-instruct", 1, 0, 0, None, None),
-        SummaryRow(
-            "opencode",
-            "meta/llama-3.3-70b-instruct",
-            4,
-            3,
-            2,
-            2 / 3,
-            pytest.approx((0.9621796428558476 * 2 + 0.0) / 3),
-        ),
-    ]
-    assert results_summary([]) == []
-    text = _text(render_summary_table(rows))
-    assert "66.7%" in text and "aider" in text
 
 
 def test_export_jsonl_round_trips() -> None:

@@ -20,6 +20,8 @@ EXPORTED = {
     "IntegrityAxis", "CompositeAxis",
     # calls and spans
     "Span", "ModelCall", "Exchange", "TokenSource",
+    # what an attempt leaves besides its scores: the agent's diff, its terminal recording
+    "Artifact", "ArtifactName",
     # versions
     "SCHEMA_VERSION", "SPEC_SCHEMA_VERSION", "METHODOLOGY_VERSION",
 }  # fmt: skip

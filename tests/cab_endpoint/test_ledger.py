@@ -82,6 +82,7 @@ APPLIES: dict[str, frozenset[str]] = {
     "cmake-override": frozenset({CPP}),
     "gtest-main": frozenset({CPP}),
     "tsc-config": frozenset({TS}),
+    "page-markup": EVERY,
 }
 """Which tasks each entry applies to (the shipped tasks, the ``sh-runner`` fixture and the compiled
 runners' fixtures)."""

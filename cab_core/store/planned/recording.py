@@ -19,7 +19,16 @@ from cab_core.errors import SweepError
 from cab_core.schema import CellSpec, SweepSpec
 from cab_core.store import rows
 from cab_core.store.result_store import ResultStore
-from cab_core.store.tables import cells, checkpoints, exchanges, model_calls, planned, spans, sweeps
+from cab_core.store.tables import (
+    artifacts,
+    cells,
+    checkpoints,
+    exchanges,
+    model_calls,
+    planned,
+    spans,
+    sweeps,
+)
 
 CHUNK = 2000
 """Rows per INSERT (or ids per ``IN``) statement when writing many planned cells."""
@@ -221,7 +230,7 @@ def _replace(conn: Connection, sweep_id: str, diff: PlanDiff, wanted: Wanted) ->
     """``--replace``: drop removed cells with their results, re-plan changed ones, un-cancel the rest."""
     for start in range(0, len(diff.removed), CHUNK):
         ids = diff.removed[start : start + CHUNK]
-        for table in (spans, model_calls, exchanges, cells, checkpoints, planned):
+        for table in (spans, model_calls, exchanges, artifacts, cells, checkpoints, planned):
             conn.execute(delete(table).where(table.c.cell_id.in_(ids)))
     _replan(conn, sweep_id, diff.changed, wanted)
     # unchanged cells a cancel stopped run again

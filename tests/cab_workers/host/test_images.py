@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cab_core.errors import ImageError
+from cab_workers.host.build_context import PACKAGE_SOURCES
 from cab_workers.host.images import ImageBuilder
 
 
@@ -213,9 +214,7 @@ def test_worker_context_has_the_wheel_tasks_images_and_ca(
         assert {"share/images/base/Dockerfile", "share/images/worker/Dockerfile"} <= names
         assert not [n for n in names if "__pycache__" in n]
         assert tar.getmember("share/tasks/demo/repo/run.sh").mode & 0o111, "executable bits survive"
-    assert built == [
-        (src, ("pyproject.toml", "cab_core", "cab_scheduler", "cab_workers", "cab_endpoint", "cab_cli"))
-    ]
+    assert built == [(src, PACKAGE_SOURCES)]
 
 
 @pytest.mark.unit

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cab_core.aggregate import total_tokens
 from cab_core.schema import CellResult
 
 UNKNOWN = "unknown (not recorded)"
@@ -19,14 +20,8 @@ def iso_utc(at: datetime) -> str:
     return at.replace(tzinfo=None).isoformat() + "Z"
 
 
-def token_total(result: CellResult) -> int | None:
-    """Total tokens: the tokens axis, else the sum over model calls that carry counts, else None."""
-    if result.axes and result.axes.tokens.total_tokens is not None:
-        return result.axes.tokens.total_tokens
-    counted = [c for c in result.model_calls if (c.prompt_tokens, c.completion_tokens) != (None, None)]
-    if not counted:
-        return None
-    return sum((c.prompt_tokens or 0) + (c.completion_tokens or 0) for c in counted)
+token_total = total_tokens
+"""Total tokens: the tokens axis, else the sum over model calls that carry counts, else None."""
 
 
 def tokens_line(result: CellResult) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import shlex
 
-from cab_cli.render.redact import redact
 from cab_core.schema import CellResult
+from cab_site.present.redact import redact
 
 
 def image_ref(image: str, digest: str | None) -> str:

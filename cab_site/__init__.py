@@ -1,0 +1,1 @@
+"""The results site: static HTML pages of sweeps, built from the store."""
