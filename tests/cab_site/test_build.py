@@ -167,6 +167,10 @@ def test_agent_content_reaches_the_page_as_text_never_as_markup(store: ResultSto
         assert "<script>alert" not in html and "<img src=x" not in html
         assert "{{ 7*7 }}" in html  # shown as written, never evaluated
     cell_html = (out / paths.cell_page(hostile.identity.cell_id)).read_text()
+    # behind the escaping, every page forbids inline and foreign script
+    for page in out.rglob("*.html"):
+        head = page.read_text().split("</head>", 1)[0]
+        assert "Content-Security-Policy" in head and "script-src 'self' 'wasm-unsafe-eval';" in head, page
     assert "&lt;/script&gt;&lt;script&gt;alert(1)" in cell_html  # the output tail, escaped
     embedded = cell_html.split('id="cab-cast">', 1)[1].split("</script>", 1)[0]
     assert "<" not in embedded and json.loads(embedded).endswith(json.dumps(HOSTILE) + "]\n")
