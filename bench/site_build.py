@@ -48,7 +48,7 @@ from bench.synthetic import SWEEP_ID, grid_for, new_attempts, task_infos, write_
 from cab_core.settings import Settings  # noqa: E402
 from cab_core.store import ResultStore  # noqa: E402
 from cab_site.build import build_site  # noqa: E402
-from cab_site.vendor import PLAYER, ensure  # noqa: E402
+from cab_site.vendor import player_assets as vendored  # noqa: E402
 
 TARGET_CELLS, TARGET_COLD_S = 10_000, 60.0
 
@@ -81,8 +81,7 @@ def bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
 
 def player_assets() -> dict[str, Path]:
     """The pinned terminal player, as ``cab site build`` copies it (fetched once into CAB_HOME)."""
-    kept = ensure(PLAYER, Settings().cab_home.vendor).values()
-    return {p.name if p.suffix else f"asciinema-player.{p.name}": p for p in kept}
+    return vendored(Settings().cab_home.vendor)
 
 
 def build(name: str, store: ResultStore, out: Path, n: int) -> Step:

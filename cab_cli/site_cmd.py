@@ -47,10 +47,9 @@ def task_infos(settings: Settings, task_ids: set[str]) -> dict[str, TaskInfo]:
 
 def vendor_files(settings: Settings) -> dict[str, Path]:
     """The pinned terminal player's files by asset name (fetched once per host when missing)."""
-    from cab_site.vendor import PLAYER, ensure
+    from cab_site.vendor import player_assets
 
-    kept = ensure(PLAYER, settings.cab_home.vendor).values()
-    return {p.name if p.suffix else f"asciinema-player.{p.name}": p for p in kept}
+    return player_assets(settings.cab_home.vendor)
 
 
 def build(

@@ -37,6 +37,7 @@ __all__ = [
     "NpmAsset",
     "ensure",
     "extract",
+    "player_assets",
     "sri_sha512",
     "verify",
 ]
@@ -222,6 +223,13 @@ def extract(tarball: Path, asset: NpmAsset, dest: Path) -> dict[str, Path]:
     except (tarfile.TarError, OSError) as exc:
         raise InfraError(f"{asset.label}: could not unpack {tarball.name} ({exc})") from exc
     return _answer(asset, dest)
+
+
+def player_assets(cache_dir: Path) -> dict[str, Path]:
+    """The pinned player's files by the names the pages link them under in ``assets/`` (its licence as
+    ``asciinema-player.LICENSE``), fetched into ``cache_dir`` when missing."""
+    kept = ensure(PLAYER, cache_dir).values()
+    return {p.name if p.suffix else f"{PLAYER.package}.{p.name}": p for p in kept}
 
 
 def main() -> int:
