@@ -39,6 +39,14 @@ StoreOpt = Annotated[
         show_default=False,
     ),
 ]
+EndpointCheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--endpoint-check/--no-endpoint-check",
+        help="Ask a remote endpoint for its models before anything is stored (off: a host that cannot "
+        "reach an endpoint the workers can).",
+    ),
+]
 CONNECTION_FLAGS = {"broker.url": "--broker", "store.url": "--store"}
 """Setting -> the flag that overrides it, for the commands that take ``--broker`` / ``--store``."""
 

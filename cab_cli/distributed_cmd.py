@@ -11,6 +11,7 @@ from rich.live import Live
 
 from cab_cli.common import (
     BrokerOpt,
+    EndpointCheckOpt,
     StoreOpt,
     connection,
     console,
@@ -49,11 +50,15 @@ def submit(
             help="The sweep id exists with another spec: stop what changed, drop removed cells, re-plan."
         ),
     ] = False,
+    endpoint_check: EndpointCheckOpt = True,
 ) -> None:
     """Validate and record a sweep, wake the dispatcher, and return at once with the sweep id.
 
     The same sweep again changes nothing, except that cells whose task changed run again; a
     different spec under a known sweep id is refused unless --replace."""
+    import os
+
+    from cab_cli.endpoint_check import preflight
     from cab_core.pricing import PriceTable
     from cab_scheduler.catalog import TaskCatalog
     from cab_scheduler.submit import submit as do_submit
@@ -73,6 +78,13 @@ def submit(
             prices=PriceTable.load(settings.price_table),
             slack_s=settings.broker.visibility_slack_s,
             replace=replace,
+            preflight=lambda spec: preflight(
+                spec,
+                os.environ,
+                ca_bundle=settings.ca_bundle,
+                images_dir=settings.images_dir,
+                reach=endpoint_check,
+            ),
         )
     except CabError as e:
         fail(e)

@@ -19,6 +19,7 @@ from cab_cli import config_cmd, distributed_cmd, flower_cmd, replay_cmd, results
 from cab_cli import doctor as doctor_mod
 from cab_cli.common import (
     BrokerOpt,
+    EndpointCheckOpt,
     StoreOpt,
     connection,
     console,
@@ -38,7 +39,7 @@ from cab_core.settings import Settings
 
 if TYPE_CHECKING:
     from cab_core.store import ResultStore
-    from cab_workers.composition import SweepPlan
+    from cab_workers.sweep_runner import SweepPlan
 
 app = typer.Typer(
     name="cab",
@@ -62,15 +63,19 @@ def run(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML (see examples/demo.yaml).")],
     slots: Annotated[int | None, typer.Option(help="Cells at once; default from the sweep.")] = None,
     keep_workdirs: Annotated[bool, typer.Option(help="Keep each cell's scratch folder.")] = False,
+    endpoint_check: EndpointCheckOpt = True,
 ) -> None:
     """Run a sweep on this host; rerunning resumes (final cells skipped, infra failures retried)."""
+    import os
+
+    from cab_cli.endpoint_check import preflight
     from cab_core.budget import check_prices
     from cab_core.pricing import PriceTable
     from cab_core.store import task_bundles
     from cab_scheduler.catalog import TaskCatalog
     from cab_scheduler.sweep import bundler, expand, load_sweep
     from cab_workers.adapters import ADAPTERS
-    from cab_workers.composition import plan
+    from cab_workers.sweep_runner import plan
 
     settings = load_settings()
     try:
@@ -78,6 +83,9 @@ def run(
         catalog = TaskCatalog(settings.tasks_dir)
         cells = expand(spec, catalog, sorted(ADAPTERS))  # each with its task's content hash
         check_prices(spec, PriceTable.load(settings.price_table))
+        # a local model has its image folder; a remote endpoint answers: before anything is stored
+        ca, images = settings.ca_bundle, settings.images_dir
+        preflight(spec, os.environ, ca_bundle=ca, images_dir=images, reach=endpoint_check)
         store = store_for(settings)
         task_bundles.save(store, [c.task_hash for c in cells], bundler(cells, catalog))
         sweep_plan = plan(cells, store)
@@ -107,11 +115,15 @@ def _run_cells(
 ) -> list[str]:
     """Run the planned cells with a progress bar and one line per finished cell; returns the ids of
     the cells a spent budget kept from starting."""
-    from cab_workers.composition import LocalHost, run_planned
+    from cab_workers.composition import LocalHost
+    from cab_workers.sweep_runner import run_planned
 
     skipped: list[str] = []
     with LocalHost(
-        settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), keep_workdirs=keep_workdirs
+        settings,
+        progress=lambda m: console.print(f"  [dim]{m}[/]"),
+        keep_workdirs=keep_workdirs,
+        model_slots=slots,
     ) as host:
         assert host.ctx is not None
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -208,14 +220,37 @@ def reap(
 @app.command("endpoint")
 def endpoint(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default 8400; with --model 8080).")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="Server to sound like on the wire: openai, or llama-server (llama.cpp).")
+    ] = "openai",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Serve this real local model instead (images/model-<name>/, e.g. gemma3-270m): built "
+            "when missing, run until Ctrl-C; default port 8080."
+        ),
+    ] = None,
+    slots: Annotated[int, typer.Option(min=1, help="With --model: requests served at once.")] = 2,
 ) -> None:
-    """Serve the scripted OpenAI-compatible endpoint (oracle, noop, sloppy, refuser, hang) until Ctrl-C."""
+    """Serve an OpenAI-compatible endpoint until Ctrl-C: the scripted one (oracle, noop, sloppy,
+    refuser, hang), or with --model a real local model server (llama.cpp's llama-server)."""
+    if model is not None:
+        from cab_cli.model_cmd import serve_model
+
+        serve_model(load_settings(), model, host=host, port=port or 8080, slots=slots)
+        return
     import uvicorn
 
     from cab_endpoint import create_app
 
-    uvicorn.run(create_app(load_settings().tasks_dir), host=host, port=port, log_level="warning")
+    try:
+        served = create_app(load_settings().tasks_dir, profile_name=profile)
+    except CabError as e:
+        fail(e)
+    uvicorn.run(served, host=host, port=port or 8400, log_level="warning")
 
 
 if __name__ == "__main__":  # pragma: no cover

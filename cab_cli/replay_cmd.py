@@ -97,8 +97,9 @@ def _replay_sweep(settings: Settings, store: ResultStore, sweep_id: str, slots: 
     from cab_scheduler.catalog import TaskCatalog
     from cab_workers.adapters import ADAPTERS
     from cab_workers.cell.replay_plan import compare, plan_sweep_replay
-    from cab_workers.composition import LocalHost, SweepPlan, run_planned
+    from cab_workers.composition import LocalHost
     from cab_workers.proxy import ReplayBook
+    from cab_workers.sweep_runner import SweepPlan, run_planned
 
     plans, cannot = plan_sweep_replay(store, TaskCatalog(settings.tasks_dir), sorted(ADAPTERS), sweep_id)
     console.print(

@@ -1,4 +1,5 @@
-"""``python -m cab_endpoint --tasks DIR --host H --port P``: serve the scripted endpoint."""
+"""``python -m cab_endpoint --tasks DIR --host H --port P [--profile llama-server]``: serve the scripted
+endpoint."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from cab_endpoint.api import create_app
+from cab_endpoint.profiles import DEFAULT_PROFILE, PROFILES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,6 +23,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="name of an environment variable holding the bearer token to require (never the key itself)",
     )
+    parser.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help="server profile of requests without the x-cab-server-profile header",
+    )
     args = parser.parse_args(argv)
     if not args.tasks.is_dir():
         parser.error(f"--tasks {args.tasks} is not a directory")
@@ -29,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         api_key = os.environ.get(args.api_key_env)
         if not api_key:
             parser.error(f"environment variable {args.api_key_env} is empty or unset")
-    app = create_app(args.tasks, api_key=api_key)
+    app = create_app(args.tasks, api_key=api_key, profile_name=args.profile)
     uvicorn.run(app, host=args.host, port=args.port, lifespan="off", timeout_graceful_shutdown=2)
 
 

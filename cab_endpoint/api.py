@@ -9,6 +9,10 @@ Errors use OpenAI's body shape (``{"error": {"message", "type", "param", "code"}
 missing or wrong bearer token when an ``api_key`` is set, 400 for a malformed request, 404 for an
 unknown model and for every request to the ``badproto`` model.
 
+Answers are framed by the request's server profile (``profiles``: the ``x-cab-server-profile``
+header, else the app's default): ``llama-server`` frames them, errors included, as llama.cpp's
+server does, and refuses what it refuses (a prompt past its context, ``max_tokens`` below -1).
+
 The unlisted fault behaviours (``behaviours.FAULTS``) answer 429 with ``Retry-After: 1``, 500, or abort
 the TCP connection before any response byte (``fault-reset``: needs uvicorn, whose ``send`` exposes
 the connection's transport; under another server it falls back to a 500), then act like ``oracle``.
@@ -45,6 +49,7 @@ from cab_endpoint.behaviours import (
     script_for,
 )
 from cab_endpoint.dialects import Conversation
+from cab_endpoint.profiles import DEFAULT_PROFILE, PROFILE_HEADER, PROFILES, ServerProfile, profile
 from cab_endpoint.task_index import TASK_HASH_HEADER, TaskRoots
 
 log = structlog.get_logger(__name__)
@@ -53,8 +58,14 @@ HANG_POLL_S = 0.2
 """How often a hanging request checks whether its client left or the server is closing."""
 
 
-def _error(status: int, message: str, type_: str, code: str | None = None) -> JSONResponse:
-    return JSONResponse(chat.error_body(message, type_, code), status_code=status)
+def _profile(request: Request) -> ServerProfile:
+    """The request's server profile (an unknown name is refused by ``_read``; errors use the default)."""
+    default: ServerProfile = request.app.state.profile
+    return PROFILES.get(request.headers.get(PROFILE_HEADER) or default.name, default)
+
+
+def _error(request: Request, status: int, message: str, type_: str, code: str | None = None) -> JSONResponse:
+    return JSONResponse(_profile(request).error_body(status, message, type_, code), status_code=status)
 
 
 def _authorised(request: Request) -> bool:
@@ -65,9 +76,9 @@ def _authorised(request: Request) -> bool:
     return hmac.compare_digest(given.encode(), f"Bearer {key}".encode())
 
 
-def _unauthorised() -> JSONResponse:
+def _unauthorised(request: Request) -> JSONResponse:
     log.warning("endpoint_auth_failed")
-    return _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+    return _error(request, 401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
 
 
 async def health(request: Request) -> Response:
@@ -76,7 +87,7 @@ async def health(request: Request) -> Response:
 
 async def models(request: Request) -> Response:
     if not _authorised(request):
-        return _unauthorised()
+        return _unauthorised(request)
     data = [{"id": f"scripted/{b}", "object": "model", "created": 0, "owned_by": "cab"} for b in BEHAVIOURS]
     return JSONResponse({"object": "list", "data": data})
 
@@ -88,7 +99,7 @@ async def _hang(request: Request, model: str) -> Response:
     while not closing.is_set() and not await request.is_disconnected():
         await asyncio.sleep(HANG_POLL_S)
     log.info("endpoint_hang_released", model=model, closing=closing.is_set())
-    return _error(503, "The server is shutting down.", "server_error", "shutting_down")
+    return _error(request, 503, "The server is shutting down.", "server_error", "shutting_down")
 
 
 async def _pause(request: Request, seconds: float) -> None:
@@ -124,7 +135,9 @@ async def _fault(request: Request, behaviour: str, body: dict[str, Any]) -> Resp
     counts[key] = counts.get(key, 0) + 1
     log.info("endpoint_fault", behaviour=behaviour, fault=kind, count=counts[key], of=times)
     if kind == "429":
-        resp = _error(429, "Rate limit reached; retry after 1s.", "rate_limit_error", "rate_limit_exceeded")
+        resp = _error(
+            request, 429, "Rate limit reached; retry after 1s.", "rate_limit_error", "rate_limit_exceeded"
+        )
         resp.headers["Retry-After"] = "1"
         return resp
     transport = request.scope.get(TRANSPORT_KEY) if kind == "reset" else None
@@ -132,7 +145,7 @@ async def _fault(request: Request, behaviour: str, body: dict[str, Any]) -> Resp
         transport.abort()
         await asyncio.sleep(0.01)  # let the server see the connection lost; what follows is discarded
         return Response(status_code=499)
-    return _error(500, "The server had an error while processing your request.", "server_error")
+    return _error(request, 500, "The server had an error while processing your request.", "server_error")
 
 
 @dataclass
@@ -149,13 +162,23 @@ class _Turn:
 
 async def _read(request: Request, required: str) -> dict[str, Any] | Response:
     if not _authorised(request):
-        return _unauthorised()
+        return _unauthorised(request)
     try:
         body = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "The request body is not valid JSON.", "invalid_request_error")
+        return _error(request, 400, "The request body is not valid JSON.", "invalid_request_error")
     if not isinstance(body, dict) or required not in body:
-        return _error(400, f"'{required}' is required.", "invalid_request_error")
+        return _error(request, 400, f"'{required}' is required.", "invalid_request_error")
+    name = request.headers.get(PROFILE_HEADER)
+    if name is not None and name not in PROFILES:
+        known = ", ".join(PROFILES)
+        return _error(
+            request, 400, f"Unknown server profile {name!r}; one of: {known}.", "invalid_request_error"
+        )
+    refused = _profile(request).refuse(body, body[required])
+    if refused is not None:
+        log.info("endpoint_refused", profile=_profile(request).name, status=refused[0])
+        return JSONResponse(refused[1], status_code=refused[0])
     return body
 
 
@@ -181,13 +204,18 @@ async def _turn(request: Request, body: dict[str, Any], convo: Conversation, wha
     if turn.behaviour == "badproto":
         log.info("endpoint_badproto", model=model)
         turn.answer = _error(
-            404, f"Not found: this endpoint does not serve {what}.", "invalid_request_error", "unknown_url"
+            request,
+            404,
+            f"Not found: this endpoint does not serve {what}.",
+            "invalid_request_error",
+            "unknown_url",
         )
         return turn
     script = script_for(turn.behaviour)
     if script is None:
         log.warning("endpoint_unknown_model", model=model)
         turn.answer = _error(
+            request,
             404,
             f"The model '{model}' does not exist: model not found.",
             "invalid_request_error",
@@ -227,20 +255,24 @@ async def chat_completions(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     if not isinstance(body["messages"], list):
-        return _error(400, "'messages' is a required array.", "invalid_request_error")
+        return _error(request, 400, "'messages' is a required array.", "invalid_request_error")
     turn = await _turn(request, body, Conversation.from_request(body), "chat completions")
     if turn.reply is None:
         return turn.answer  # type: ignore[return-value]  # _turn sets answer whenever it leaves reply None
-    created = int(time.time())
+    created, framing = int(time.time()), _profile(request)
     if not body.get("stream"):
-        done = chat.completion(body, turn.model, turn.reply, created)
-        if turn.usage_off:
-            done.pop("usage")
-        return JSONResponse(done)
+        done = framing.completion(body, turn.model, turn.reply, created)
+        return JSONResponse(_without_usage(done) if turn.usage_off else done)
     if turn.usage_off:
         body = {k: v for k, v in body.items() if k != "stream_options"}
-    frames = (chat.sse(c) for c in chat.chunks(body, turn.model, turn.reply, created))
+    chunks = framing.chunks(body, turn.model, turn.reply, created)
+    frames = (chat.sse(_without_usage(c) if turn.usage_off else c) for c in chunks)
     return _stream(frames, turn.drip, chat.sse("[DONE]"))
+
+
+def _without_usage(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` without what tells its token counts (``nousage``: ``usage``, and llama's ``timings``)."""
+    return {k: v for k, v in obj.items() if k not in ("usage", "timings")}
 
 
 async def responses_api(request: Request) -> Response:
@@ -250,20 +282,26 @@ async def responses_api(request: Request) -> Response:
     turn = await _turn(request, body, Conversation.from_responses(body), "the Responses API")
     if turn.reply is None:
         return turn.answer  # type: ignore[return-value]  # _turn sets answer whenever it leaves reply None
-    created = int(time.time())
+    created, framing = int(time.time()), _profile(request)
     if not body.get("stream"):
-        return JSONResponse(responses.response(body, turn.model, turn.reply, created))
-    frames = (responses.sse(e) for e in responses.events(body, turn.model, turn.reply, created))
+        return JSONResponse(framing.response(body, turn.model, turn.reply, created))
+    frames = (responses.sse(e) for e in framing.events(body, turn.model, turn.reply, created))
     return _stream(frames, turn.drip, None)
 
 
 def create_app(
-    tasks_root: Path, *, api_key: str | None = None, versions_root: Path | None = None
+    tasks_root: Path,
+    *,
+    api_key: str | None = None,
+    versions_root: Path | None = None,
+    profile_name: str = DEFAULT_PROFILE,
 ) -> Starlette:
     """The scripted endpoint as an ASGI app; ``api_key`` set means every /v1 call needs that bearer token.
 
     ``versions_root``: task versions by hash (a host's task cache), served to requests that name one
-    in the ``x-cab-task-hash`` header (``task_index.TaskRoots``)."""
+    in the ``x-cab-task-hash`` header (``task_index.TaskRoots``). ``profile_name``: the server profile
+    of requests without the ``x-cab-server-profile`` header (``profiles``; ``ConfigError`` if unknown)."""
+    default = profile(profile_name)
     app = _EndpointApp(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -276,4 +314,5 @@ def create_app(
     app.state.api_key = api_key
     app.state.closing = threading.Event()
     app.state.fault_counts = {}
+    app.state.profile = default
     return app

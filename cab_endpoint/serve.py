@@ -16,6 +16,7 @@ from types import TracebackType
 import structlog
 
 from cab_endpoint.api import create_app
+from cab_endpoint.profiles import DEFAULT_PROFILE
 from cab_endpoint.serving import ThreadedServer
 
 log = structlog.get_logger(__name__)
@@ -32,11 +33,15 @@ class ScriptedEndpoint:
         port: int = 0,
         api_key: str | None = None,
         versions_root: Path | None = None,
+        profile: str = DEFAULT_PROFILE,
         startup_timeout_s: float = 10.0,
         shutdown_timeout_s: float = 10.0,
     ) -> None:
+        """``profile``: the server profile of requests that do not name one (``cab_endpoint.profiles``)."""
         self.host = host
-        self.app = create_app(Path(tasks_root), api_key=api_key, versions_root=versions_root)
+        self.app = create_app(
+            Path(tasks_root), api_key=api_key, versions_root=versions_root, profile_name=profile
+        )
         self._server = ThreadedServer(
             self.app,
             name="scripted endpoint",

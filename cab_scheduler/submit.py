@@ -1,14 +1,16 @@
 """`cab submit`: validate, record the plan, hand the fan-out to the dispatcher, return at once.
 
 Order matters for "bad input changes nothing": the sweep is validated and expanded, every budget is
-checked against the broker's visibility timeout, and the broker and store are reached, all before
-anything is written. Then the bundles of the sweep's task versions are stored (those not stored yet),
-the plan is written in one transaction (a different spec under a known sweep id is refused inside it,
-unless ``--replace``; cells whose task changed are re-planned) and the dispatcher is woken.
+checked against the broker's visibility timeout, the broker is reached and the caller's ``preflight``
+runs (``cab submit``: the remote endpoint answers), all before anything is written. Then the bundles
+of the sweep's task versions are stored (those not stored yet), the plan is written in one
+transaction (a different spec under a known sweep id is refused inside it, unless ``--replace``;
+cells whose task changed are re-planned) and the dispatcher is woken.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +72,12 @@ def submit(
     prices: PriceTable | None = None,
     slack_s: int,
     replace: bool = False,
+    preflight: Callable[[SweepSpec], None] | None = None,
 ) -> Submitted:
     """Validate and record a sweep, then ask the dispatcher to fan it out (``prices``: the shipped
     table when None; a cost budget needs a price for every model). The same sweep again changes
-    nothing; a different spec under the same id is refused unless ``replace``."""
+    nothing; a different spec under the same id is refused unless ``replace``. ``preflight`` runs
+    on the valid sweep before anything is written; a ``CabError`` it raises stops the submission."""
     spec: SweepSpec = load_sweep(sweep_file)
     cells = expand(spec, catalog, known_tuis)
     if not cells:
@@ -81,6 +85,8 @@ def submit(
     check_prices(spec, prices or PriceTable.load())
     check_budgets(cells, visibility_timeout_s, slack_s)
     ping_broker(client, broker_url)
+    if preflight is not None:
+        preflight(spec)
     store.create_schema()
     # the bundles first, in their own transaction: a plan is never recorded whose task versions a
     # worker could not fetch, and bundles a failed submission left are harmless (content-addressed)

@@ -4,10 +4,10 @@
 Docker engine, images (built when missing; a task's environment image and its TUI layer when a cell
 first needs them, once per host), the internal agent network, the recording model
 proxy on that network's gateway and the egress lock around it. The scripted endpoint starts only
-when a cell asks for it (``asks_for_scripted``), once per host. ``cab run`` then calls ``plan``
-and ``run_planned`` (resume: cells whose latest result is final are skipped, cells whose latest
-attempt failed for infra reasons run again as the next attempt); ``cab worker`` hands the host's
-context to :mod:`cab_workers.distributed`.
+when a cell asks for it (``asks_for_scripted``), once per host; so do local model servers
+(``endpoint: local``, ``host/local_models.py``), once per model, shared while cells use them.
+``cab run`` then runs its plan on the host (:mod:`cab_workers.sweep_runner`); ``cab worker`` hands
+the host's context to :mod:`cab_workers.distributed`.
 """
 
 from __future__ import annotations
@@ -16,31 +16,32 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
-from cab_core.budget import exhausted
 from cab_core.errors import ConfigError
 from cab_core.paths import CabHome, TaskPaths
 from cab_core.pricing import PriceTable
-from cab_core.schema import CellResult, CellSpec
+from cab_core.schema import CellSpec
 from cab_core.settings import Settings
-from cab_core.store import ResultStore
 from cab_endpoint import ScriptedEndpoint
+from cab_endpoint.profiles import DEFAULT_PROFILE, PROFILE_HEADER
 from cab_endpoint.task_index import TASK_HASH_HEADER
 from cab_scheduler.catalog import TaskCatalog
-from cab_workers.cell.pipeline import HostContext, ModelSession, SessionRecord, run_cell
+from cab_workers.cell.pipeline import HostContext, ModelSession, SessionRecord
 from cab_workers.cell.ports import CellImages
 from cab_workers.host.egress import EgressLock
+from cab_workers.host.gpus import GpuInfo
 from cab_workers.host.images import ImageBuilder
+from cab_workers.host.local_models import LocalModels, LocalModelServer
 from cab_workers.host.sandbox import AgentNetwork, Sandbox
 from cab_workers.host.task_cache import StoreFetch, TaskCache
 from cab_workers.proxy import ModelProxy, ReplayBook, Upstream
+from cab_workers.proxy.models_listing import BuildIds
 
 log = structlog.get_logger(__name__)
 
@@ -79,10 +80,15 @@ class LocalHost:
         keep_workdirs: bool = False,
         shared_caps: bool = False,
         replays: Mapping[str, ReplayBook] | None = None,
+        model_slots: int = 2,
+        model_idle_stop_s: float | None = None,
+        gpus: Sequence[GpuInfo] = (),
     ) -> None:
         """``shared_caps``: share endpoint concurrency caps with every host on the broker's Redis
         (distributed mode). ``replays``: cell id -> the recorded answers its ``endpoint: replay``
-        calls get (``cab replay``)."""
+        calls get (``cab replay``). ``model_slots``: parallel sequences of a local model server (the
+        cells this host runs at once); ``model_idle_stop_s``: stop a local model server no cell used
+        for this long (a worker; None: at exit); ``gpus``: the host's GPUs, handed to it."""
         self.settings = settings
         self.shared_caps = shared_caps
         self.replays = dict(replays or {})
@@ -91,6 +97,10 @@ class LocalHost:
         self._stack = ExitStack()
         self._scripted_lock = threading.Lock()
         self._scripted: _Scripted | None = None
+        self._models_lock = threading.Lock()
+        self._build_ids = BuildIds(ca_bundle=settings.ca_bundle)
+        self._models: LocalModels | None = None
+        self._model_options = (max(1, model_slots), model_idle_stop_s, tuple(gpus))
         self._builder: ImageBuilder | None = None
         self._refs: dict[str, str] = {}
         self._tasks_root: Path | None = None
@@ -181,14 +191,22 @@ class LocalHost:
                 log.info("scripted_endpoint_started", url=endpoint.url)
             return self._scripted
 
-    def _upstream_for(self, cell: CellSpec) -> Upstream:
+    def _upstream_for(self, cell: CellSpec, server: LocalModelServer | None = None) -> Upstream:
+        """Where ``cell``'s calls go; ``server``: its local model server, acquired by the caller."""
         spec = cell.policy.endpoint
+        if server is not None:
+            cap = spec.concurrency if spec.kind == "local" else None
+            return Upstream(base_url=server.base_url, concurrency=cap)
         if asks_for_scripted(cell):
             scripted = self._scripted_endpoint()
             cap = spec.concurrency if spec.kind == "scripted" else None
             version = ((TASK_HASH_HEADER, cell.task_hash),)  # the exact task version this cell runs
+            profile = spec.profile if spec.kind == "scripted" else DEFAULT_PROFILE  # how it answers
             return Upstream(
-                base_url=scripted.endpoint.url, api_key=scripted.key, concurrency=cap, headers=version
+                base_url=scripted.endpoint.url,
+                api_key=scripted.key,
+                concurrency=cap,
+                headers=(*version, (PROFILE_HEADER, profile)),
             )
         if spec.kind == "replay":
             if cell.cell_id not in self.replays:
@@ -204,14 +222,47 @@ class LocalHost:
     def _open_model(self, cell: CellSpec) -> ModelSession:
         assert self.proxy is not None and self.network is not None, "enter the LocalHost first"
         proxy = self.proxy
-        grant = proxy.open_cell(cell.cell_id, self._upstream_for(cell))
+        spec = cell.policy.endpoint
+        local = spec.model or cell.model if spec.kind == "local" else None
+        server = self.local_models.acquire(local) if local else None
+        try:
+            upstream = self._upstream_for(cell, server).forcing(cell.policy.sampling)  # not on replays
+            grant = proxy.open_cell(cell.cell_id, upstream)
+        except BaseException:
+            if local:
+                self.local_models.release(local)
+            raise
 
         def close() -> SessionRecord:
-            calls = proxy.close_cell(grant.token)
+            try:
+                calls = proxy.close_cell(grant.token)
+            finally:
+                if local:
+                    self.local_models.release(local)
             record = grant.record
             return SessionRecord(calls, record.exchanges, record.infra_failure, record.started)
 
-        return ModelSession(grant.base_url(self.network.gateway), grant.token, close)
+        if server is not None:
+            build_id: str | None = server.build_id
+        elif upstream.replay is None and not asks_for_scripted(cell):
+            build_id = self._build_ids.get(upstream.base_url, upstream.api_key, cell.model)
+        else:
+            build_id = None
+        return ModelSession(grant.base_url(self.network.gateway), grant.token, close, build_id=build_id)
+
+    @property
+    def local_models(self) -> LocalModels:
+        """This host's local model servers (``endpoint: local``), set up on first use and stopped on
+        exit (a worker also stops one no cell used for ``model_idle_stop_s``)."""
+        assert self._builder is not None, "enter the LocalHost first"
+        with self._models_lock:
+            if self._models is None:
+                slots, idle_stop_s, gpus = self._model_options
+                models = LocalModels(
+                    self._builder, slots=slots, gpus=gpus, progress=self.progress, idle_stop_s=idle_stop_s
+                )
+                self._models = self._stack.enter_context(models)
+            return self._models
 
     @property
     def image_builder(self) -> ImageBuilder:
@@ -265,77 +316,3 @@ class _Scripted:
 
     endpoint: ScriptedEndpoint
     key: str
-
-
-@dataclass
-class SweepPlan:
-    """What ``run_planned`` will do: cells to run (with their attempt numbers) and cells skipped."""
-
-    to_run: list[tuple[CellSpec, int]]
-    skipped: list[str]
-    retasked: list[str] = field(default_factory=list)
-    """Cells with a final result that run again because their task changed since (in ``to_run``)."""
-
-
-def plan(cells: list[CellSpec], store: ResultStore) -> SweepPlan:
-    """Resume rule: skip cells with a final latest result of the same task version (``task_hash``;
-    a result that recorded none counts as the same); others run as their next attempt."""
-    final: dict[str, str] = {}
-    for sweep_id in {c.sweep_id for c in cells}:
-        final |= store.final_task_hashes(sweep_id)
-
-    def retasked(c: CellSpec) -> bool:
-        ran = final.get(c.cell_id, "")
-        return bool(ran and c.task_hash and ran != c.task_hash)
-
-    done = {c.cell_id for c in cells if c.cell_id in final and not retasked(c)}
-    to_run = [(c, store.next_attempt(c.cell_id)) for c in cells if c.cell_id not in done]
-    return SweepPlan(
-        to_run=to_run,
-        skipped=sorted(done),
-        retasked=sorted(c.cell_id for c in cells if c.cell_id in final and retasked(c)),
-    )
-
-
-def run_planned(
-    sweep_plan: SweepPlan,
-    ctx: HostContext,
-    store: ResultStore,
-    *,
-    slots: int,
-    on_done: Callable[[CellResult], None] = lambda _: None,
-    on_skip: Callable[[CellSpec, str], None] = lambda _c, _why: None,
-) -> list[CellResult]:
-    """Run the planned cells with ``slots`` at once; each result is stored as soon as it exists.
-
-    Before a cell starts, its sweep's budget is checked against the store: once it is spent, the
-    remaining cells are handed to ``on_skip`` with the reason and not run (no result is stored)."""
-    results: list[CellResult] = []
-    if not sweep_plan.to_run:
-        return results
-
-    def start(cell: CellSpec, attempt: int) -> CellResult | str:
-        budget = cell.policy.budget
-        spent = exhausted(budget, store.sweep_spend(cell.sweep_id)) if budget else None
-        return spent or run_cell(cell, ctx, attempt=attempt, sink=store.upsert_result)
-
-    with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="cab-cell") as pool:
-        futures = {pool.submit(start, cell, attempt): cell for cell, attempt in sweep_plan.to_run}
-        try:
-            for fut in as_completed(futures):
-                result = fut.result()
-                if isinstance(result, str):
-                    log.warning("cell_skipped_budget", cell_id=futures[fut].cell_id, reason=result)
-                    on_skip(futures[fut], result)
-                    continue
-                results.append(result.model_copy(update={"artifacts": []}))  # stored; MiBs each
-                on_done(result)
-        except BaseException:
-            # Queued cells never start; running ones lose their containers now (instead of at their
-            # deadline), finish as infra failures, get stored, and rerun on resume.
-            for fut in futures:
-                fut.cancel()
-            removed = ctx.sandbox.reap(owner_pid=os.getpid())
-            log.warning("sweep_interrupted", containers_removed=len(removed))
-            raise
-    return results

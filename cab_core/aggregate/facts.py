@@ -46,11 +46,13 @@ class CellFacts:
 
 
 def total_tokens(result: CellResult) -> int | None:
-    """Total tokens: the tokens axis, else the sum over model calls that carry counts, else None."""
+    """Total tokens: the tokens axis, else the sum over the model calls that carry counts (a call with
+    neither count got no answer), else None. A call with one count and not the other (cut short: its
+    prompt estimated, its completion unknown) makes the total unknown: never a partial sum."""
     if result.axes and result.axes.tokens.total_tokens is not None:
         return result.axes.tokens.total_tokens
     counted = [c for c in result.model_calls if (c.prompt_tokens, c.completion_tokens) != (None, None)]
-    if not counted:
+    if not counted or any(c.prompt_tokens is None or c.completion_tokens is None for c in counted):
         return None
     return sum((c.prompt_tokens or 0) + (c.completion_tokens or 0) for c in counted)
 

@@ -5,8 +5,9 @@ field changes meaning (``SCHEMA_VERSION``: results and tasks; ``SPEC_SCHEMA_VERS
 cells). One module per family:
 
     task.py       TaskSpec        one task folder's ``task.yaml`` (with Resources, Timeouts)
-    endpoint.py   EndpointSpec    where model calls go: Scripted / Replay / Remote, by ``kind``
-    policy.py     SweepPolicy     endpoint, per-model cap, budget (Budget), requires: one per sweep
+    endpoint.py   EndpointSpec    where model calls go: Scripted / Replay / Remote / Local, by ``kind``
+    policy.py     SweepPolicy     endpoint, per-model cap, budget (Budget), requires, sampling
+                                  (SamplingOverride): one per sweep
     specs.py      SweepSpec       what a user submits: TUIs x models x tasks x reruns, and its policy
                   CellSpec        one expanded cell, self-contained enough to run on any host
     result.py     CellResult      everything one attempt of a cell produced: identity, timing, failure
@@ -37,11 +38,12 @@ from cab_core.schema.base import METHODOLOGY_VERSION, SCHEMA_VERSION, SPEC_SCHEM
 from cab_core.schema.call import Exchange, ModelCall, Span, TokenSource
 from cab_core.schema.endpoint import (
     EndpointSpec,
+    LocalEndpointSpec,
     RemoteEndpointSpec,
     ReplayEndpointSpec,
     ScriptedEndpointSpec,
 )
-from cab_core.schema.policy import Budget, SweepPolicy
+from cab_core.schema.policy import Budget, SamplingOverride, SweepPolicy
 from cab_core.schema.result import CellResult, Digests, Failure, FailureClass, RunIdentity, Timing
 from cab_core.schema.specs import CellSpec, SweepSpec, make_cell_id
 from cab_core.schema.task import DEFAULT_IGNORED_CHANGES, Resources, TaskSpec, Timeouts
@@ -70,10 +72,12 @@ __all__ = [
     "PassRateAxis",
     "RefusalAxis",
     "RefusalCorrect",
+    "LocalEndpointSpec",
     "RemoteEndpointSpec",
     "ReplayEndpointSpec",
     "Resources",
     "RunIdentity",
+    "SamplingOverride",
     "ScriptedEndpointSpec",
     "Span",
     "SweepPolicy",

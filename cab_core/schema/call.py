@@ -24,7 +24,7 @@ class Span(Record):
     trace_id: str
     span_id: str
     parent_id: str | None = None
-    kind: str = Field(description="task_setup, tool_call, container, adapter_run, scoring, cleanup")
+    kind: str = Field(description="task_setup, endpoint, tool_call, container, adapter_run, scoring, cleanup")
     name: str
     started_at: datetime
     duration_ms: float = Field(ge=0, allow_inf_nan=False)
@@ -65,6 +65,18 @@ class ModelCall(Record):
         None,
         description="Set when the answer came from a recorded cell (``cab replay``): matched by request "
         "hash, or by position when the agent's request differed from the recorded one.",
+    )
+    sampling: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Sampling parameters in the request body as the agent sent it (temperature, top_p, "
+        "seed, max_tokens, stop, reasoning_effort, ...): JSON scalars verbatim, long strings and lists "
+        "cut, objects summarised; a key the agent did not send is absent (cab_workers/proxy/sampling.py).",
+    )
+    sampling_forced: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What cab set in the body sent upstream in place of the agent's values (the sweep's "
+        "``sampling`` policy), by the name it was sent under; empty when the call went as the agent "
+        "wrote it.",
     )
 
 

@@ -5,6 +5,7 @@
       model_concurrency   most cells of one model running at once, across all worker hosts
       budget              Budget: no cell starts once the sweep's recorded spend passes it
       requires            task glob -> capability tag its cells need (first match wins)
+      sampling            SamplingOverride: sampling parameters the proxy sets on every model call
 
 A sweep file writes these keys at its top level, and a URL endpoint's key variable and cap beside it
 (``api_key_env``, ``endpoint_concurrency``); :func:`lift_flat_policy` gathers them into one record.
@@ -23,7 +24,7 @@ from pydantic import Field, field_validator, model_validator
 from cab_core.schema.base import SPEC_SCHEMA_VERSION, TAG, FrozenRecord
 from cab_core.schema.endpoint import EndpointSpec, ScriptedEndpointSpec, endpoint_from_string
 
-POLICY_KEYS = ("endpoint", "model_concurrency", "budget", "requires")
+POLICY_KEYS = ("endpoint", "model_concurrency", "budget", "requires", "sampling")
 """The policy's own keys, as a sweep file writes them."""
 FLAT_ENDPOINT_KEYS = ("api_key_env", "endpoint_concurrency")
 """A string endpoint's key variable and cap, written beside it (the record form holds them inside)."""
@@ -48,6 +49,41 @@ class Budget(FrozenRecord):
         return self
 
 
+_INT64 = 2**63
+"""Seeds are signed 64-bit integers on every server that takes one (vLLM, llama.cpp, OpenAI)."""
+
+
+class SamplingOverride(FrozenRecord):
+    """Sampling parameters the proxy sets on every model call of the sweep, replacing what the TUI sent.
+
+    Each call records what its agent sent (``ModelCall.sampling``) and what cab set in its place
+    (``ModelCall.sampling_forced``); the request hash stays that of the agent's own body. ``max_tokens``
+    goes out under the name of the agent's dialect (``max_completion_tokens`` when the agent used that,
+    ``max_output_tokens`` on the Responses API). ``top_k`` and ``seed`` are not in every API: an endpoint
+    that refuses them answers 400, recorded like any other answer.
+    """
+
+    temperature: float | None = Field(
+        None, ge=0, le=2, strict=True, allow_inf_nan=False, description="0 (greedy) to 2."
+    )
+    top_p: float | None = Field(
+        None, gt=0, le=1, strict=True, allow_inf_nan=False, description="Nucleus mass, above 0 up to 1."
+    )
+    top_k: int | None = Field(None, ge=1, strict=True, description="Most likely tokens sampled from.")
+    seed: int | None = Field(None, ge=-_INT64, lt=_INT64, strict=True, description="Sampler seed (int64).")
+    max_tokens: int | None = Field(None, ge=1, strict=True, description="Most tokens the model may answer.")
+
+    @model_validator(mode="after")
+    def _some_value(self) -> SamplingOverride:
+        if not self.params():
+            raise ValueError("sampling needs at least one of " + ", ".join(type(self).model_fields))
+        return self
+
+    def params(self) -> dict[str, float | int]:
+        """The parameters set, by name (unset ones left out)."""
+        return {k: v for k, v in self if v is not None}
+
+
 class SweepPolicy(FrozenRecord):
     """What applies to every cell of a sweep, whatever its TUI, model or task."""
 
@@ -64,6 +100,11 @@ class SweepPolicy(FrozenRecord):
         default_factory=dict,
         description="Task glob -> capability tag its cells need (cpu, gpu, gpu.h100, or a custom tag like "
         "cpu.large); first match wins; unmatched tasks use their own resources.",
+    )
+    sampling: SamplingOverride | None = Field(
+        None,
+        description="Sampling parameters (temperature, top_p, top_k, seed, max_tokens) the proxy sets on "
+        "every model call of the sweep, replacing what the TUI sent; None: calls go as the TUI wrote them.",
     )
 
     @field_validator("endpoint", mode="before")

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from cab_core.schema.base import MODEL, SLUG, SPEC_SCHEMA_VERSION, Record
+from cab_core.schema.endpoint import LOCAL_MODEL
 from cab_core.schema.policy import SweepPolicy, lift_flat_policy
 from cab_core.schema.result import RunIdentity
 from cab_core.schema.task import TaskSpec, Timeouts
@@ -16,7 +17,7 @@ from cab_core.schema.task import TaskSpec, Timeouts
 class SweepSpec(Record):
     """A sweep as a user writes it in YAML.
 
-    The policy keys (``endpoint``, ``model_concurrency``, ``budget``, ``requires``, and a URL
+    The policy keys (``endpoint``, ``model_concurrency``, ``budget``, ``requires``, ``sampling``, and a URL
     endpoint's ``api_key_env`` / ``endpoint_concurrency``) are written at the top level of the file;
     they load into ``policy``, which is how a sweep is stored. A file may nest them under ``policy:``
     instead, but not use both forms at once.
@@ -56,6 +57,24 @@ class SweepSpec(Record):
             if not MODEL.match(m):
                 raise ValueError(f"model id {m!r} has characters a cell id cannot carry")
         return v
+
+    @model_validator(mode="after")
+    def _local_models(self) -> SweepSpec:
+        spec = self.policy.endpoint
+        if spec.kind == "local":
+            for m in self.models:
+                name = spec.model or m
+                if spec.model is not None and m != spec.model:
+                    raise ValueError(
+                        f"endpoint local:{spec.model} serves the model {spec.model!r} only, but models "
+                        f"lists {m!r}; use `endpoint: local` to give each model its own server"
+                    )
+                if not LOCAL_MODEL.match(name):
+                    raise ValueError(
+                        f"model {m!r} is not a local model name (images/model-<name>/): lowercase "
+                        "letters, digits, '.', '_' or '-'"
+                    )
+        return self
 
 
 def make_cell_id(sweep_id: str, tui: str, model: str, task_id: str, run: int) -> str:
@@ -114,7 +133,8 @@ class CellSpec(Record):
         return view
 
     def identity(self, attempt: int, **run: Any) -> RunIdentity:
-        """This cell's run identity for one attempt; ``run`` adds image, digest, exit code, host."""
+        """This cell's run identity for one attempt; ``run`` adds image, digest, exit code, host and
+        the model build id (default: the model id, when the endpoint did not say)."""
         return RunIdentity(
             cell_id=self.cell_id,
             sweep_id=self.sweep_id,
@@ -123,9 +143,8 @@ class CellSpec(Record):
             task_id=self.task.task_id,
             run=self.run,
             attempt=attempt,
-            model_build_id=self.model,
             task_hash=self.task_hash,
-            **{"container_image": "", **run},
+            **{"container_image": "", "model_build_id": self.model, **run},
         )
 
     @model_validator(mode="after")

@@ -4,4 +4,5 @@ spelled out (never 0), UTC times, tokens and cost, secrets masked, and the "run 
     redact      masking of secret-looking values (keys, tokens, URL passwords)
     values      unknowns, UTC times, a cell's tokens and cost
     rerun       "run it yourself": the image, the command, a one-cell sweep
+    sampling    the sampling parameters of model calls: as the agent sent them, as cab set them
 """

@@ -46,6 +46,23 @@ def _env_placeholder(name: str, model: str) -> str:
     return f'"${name}"'
 
 
+def _endpoint_lines(result: CellResult) -> list[str]:
+    """The one-cell sweep's endpoint (the kind the ``endpoint`` span recorded) and the sampling cab
+    set on every call, if it set any: the same cell, not a similar one."""
+    model = result.identity.model
+    kind = next((s.name for s in result.spans if s.kind == "endpoint"), None)
+    if kind == "local" or (kind is None and "server llama.cpp" in result.identity.model_build_id):
+        lines = [f"endpoint: local:{model}"]
+    elif kind == "scripted" or (kind is None and model.startswith("scripted/")):
+        lines = ["endpoint: scripted"]
+    else:
+        lines = ['endpoint: "$YOUR_ENDPOINT"', "api_key_env: YOUR_KEY"]
+    forced = {json.dumps(c.sampling_forced, sort_keys=True) for c in result.model_calls}
+    if len(forced) == 1 and (only := json.loads(forced.pop())):
+        lines.append(f"sampling: {json.dumps(only, sort_keys=True)}")
+    return lines
+
+
 def run_it_yourself(result: CellResult) -> str:
     """Shell lines reproducing the cell: the exact image, then the cab command; placeholders only."""
     ident = result.identity
@@ -74,8 +91,7 @@ def run_it_yourself(result: CellResult) -> str:
             f"{k}: [{json.dumps(v)}]"
             for k, v in (("tuis", ident.tui), ("models", ident.model), ("tasks", ident.task_id))
         ),
-        "endpoint: scripted" if ident.model.startswith("scripted/") else 'endpoint: "$YOUR_ENDPOINT"',
-        *([] if ident.model.startswith("scripted/") else ["api_key_env: YOUR_KEY"]),
+        *_endpoint_lines(result),
         "YAML",
         "cab run one-cell.yaml",
     ]

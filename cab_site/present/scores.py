@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from cab_core.schema import CellResult, ModelCall
 from cab_site.present.redact import redact
+from cab_site.present.sampling import call_sampling, sampling_rows
 from cab_site.present.values import UNKNOWN, iso_utc, or_unknown, tokens_per_correct
 
 SCORE_HEADS = ("Pass", "Tokens/correct", "Wall", "Blast", "Refusal", "Integrity", "Composite")
 CALL_HEADS: tuple[str, ...] = ("#", "Timestamp", "Path", "Request hash", "Prompt", "Completion", "Cached")
-CALL_HEADS += ("Reasoning", "Latency", "TTFT", "Finish", "Status", "Try", "Note")
+CALL_HEADS += ("Reasoning", "Latency", "TTFT", "Finish", "Status", "Try", "Sampling", "Note")
 
 
 def axis_scores(result: CellResult) -> list[tuple[str, str]]:
@@ -60,12 +61,14 @@ def call_row(c: ModelCall) -> tuple[str, ...]:
         or_unknown(c.finish_reason),
         or_unknown(c.http_status),
         str(c.upstream_attempt),
+        call_sampling(c),
         "; ".join(notes),
     )
 
 
 def identity_rows(result: CellResult) -> list[tuple[str, str]]:
-    """The run identity block: what ran, where, on which exact image and task content."""
+    """The run identity block: what ran, where, on which exact image and task content, and with which
+    sampling parameters (as the agent sent them, and as cab set them)."""
     ident = result.identity
     return [
         ("cell_id", ident.cell_id),
@@ -76,6 +79,7 @@ def identity_rows(result: CellResult) -> list[tuple[str, str]]:
         ("image_digest", or_unknown(ident.image_digest)),
         ("tui_version", or_unknown(ident.tui_version)),
         ("model_build_id", or_unknown(ident.model_build_id)),
+        *sampling_rows(result.model_calls),
         ("exit_code", or_unknown(ident.exit_code)),
         ("host", or_unknown(ident.host)),
         ("task_hash", or_unknown(ident.task_hash or None)),

@@ -21,13 +21,14 @@ def iso_utc(at: datetime) -> str:
 
 
 token_total = total_tokens
-"""Total tokens: the tokens axis, else the sum over model calls that carry counts, else None."""
+"""Total tokens: the tokens axis, else the sum over model calls that carry both counts, else None."""
 
 
 def tokens_line(result: CellResult) -> str:
     total, n = token_total(result), len(result.model_calls)
     if total is None:
-        return UNKNOWN + (f"; {n} model calls carry no usage" if n else "")
+        lacking = sum(c.prompt_tokens is None or c.completion_tokens is None for c in result.model_calls)
+        return UNKNOWN + (f"; {lacking} of {n} model calls carry no complete count" if n else "")
     axis = result.axes.tokens if result.axes and result.axes.tokens.total_tokens is not None else None
     if axis:
         prompt, completion, source = axis.prompt_tokens, axis.completion_tokens, axis.source.value

@@ -27,6 +27,7 @@ _STOPS: tuple[tuple[float, tuple[int, int, int]], ...] = (
 )
 _KIND_COLORS = {
     "task_setup": "#8c6bb1",
+    "endpoint": "#74c476",
     "container": "#6baed6",
     "adapter_run": "#3182bd",
     "tool_call": "#fd8d3c",

@@ -41,6 +41,7 @@ from cab_workers.adapters.common import (
     ENTRY,
     OUT,
     TuiAdapter,
+    context_overflow,
     human_count,
     last_line,
     one_line,
@@ -146,7 +147,9 @@ class AiderAdapter(TuiAdapter):
         history = out_dir / LLM_HISTORY
         replies = said(history.read_text(errors="replace")) if history.is_file() else []
         errors = list(ERROR.finditer(stdout + "\n" + stderr))
-        handshake = not usages and any(m.group(1) in HANDSHAKE for m in errors)
+        handshake = not usages and any(
+            m.group(1) in HANDSHAKE and not context_overflow(m.group(0)) for m in errors
+        )
         detail = ""
         if exit_code not in (0, None):
             detail = f"aider exited {exit_code}: {last_line(stderr) or last_line(stdout)}"

@@ -52,7 +52,10 @@ class TuiAdapter:
     ) -> AgentReport:
         """The report most TUIs give: their own token counts, their words, and as ``detail`` the last
         error they printed, else a non-zero exit with stderr's last line; ``status`` the HTTP status
-        that error names, when it does."""
+        that error names, when it does. A refusal is a handshake failure only when no call was
+        answered before it and no error says the prompt outgrew the model's context."""
+        usages = list(usages)
+        handshake = refused(status) and not answered(usages) and not any(map(context_overflow, errors))
         detail = ""
         if errors:
             detail = one_line(f"{self.name}: {errors[-1]}")
@@ -61,7 +64,7 @@ class TuiAdapter:
         return AgentReport(
             model_calls=reported_calls(usages, model=""),
             transcript="\n\n".join(said),
-            handshake_failed=refused(status),
+            handshake_failed=handshake,
             detail=detail,
         )
 
@@ -69,6 +72,24 @@ class TuiAdapter:
 def refused(status: int | None) -> bool:
     """An HTTP status that means the endpoint will never serve this TUI: 4xx but 429 (a handshake failure)."""
     return status is not None and 400 <= status < 500 and status != 429
+
+
+def answered(usages: Iterable[tuple[int | None, int | None]]) -> bool:
+    """Some call the TUI counted got an answer: it and the endpoint do speak (a later 4xx is no handshake
+    failure)."""
+    return any(prompt or completion for prompt, completion in usages)
+
+
+_CONTEXT = re.compile(
+    r"context[ _]?(length|size|window)|maximum context|too many tokens|prompt is too long", re.IGNORECASE
+)
+
+
+def context_overflow(error: str) -> bool:
+    """``error`` says the prompt did not fit the model's context (llama-server: ``request (40509 tokens)
+    exceeds the available context size (32768 tokens)``, OpenAI: ``maximum context length``): a 400
+    about the conversation's length, never a handshake failure."""
+    return bool(_CONTEXT.search(error))
 
 
 def home(rel: str, content: str) -> tuple[str, str]:

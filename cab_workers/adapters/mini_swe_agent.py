@@ -37,6 +37,7 @@ from cab_workers.adapters.common import (
     OUT,
     TuiAdapter,
     as_int,
+    context_overflow,
     dig,
     last_line,
     one_line,
@@ -131,7 +132,7 @@ class MiniSweAgentAdapter(TuiAdapter):
         return AgentReport(
             model_calls=reported_calls(usages, model=""),
             transcript="\n\n".join(said),
-            handshake_failed=status in HANDSHAKE and not usages,
+            handshake_failed=status in HANDSHAKE and not usages and not context_overflow(str(exit_text)),
             detail=detail,
         )
 

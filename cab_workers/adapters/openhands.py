@@ -39,6 +39,7 @@ from cab_workers.adapters.common import (
     OUT,
     TuiAdapter,
     as_int,
+    context_overflow,
     home,
     last_line,
     one_line,
@@ -149,7 +150,7 @@ class OpenHandsAdapter(TuiAdapter):
         return AgentReport(
             model_calls=reported_calls([(as_int(p), as_int(c)) for p, c in calls], model=""),
             transcript="\n\n".join(said),
-            handshake_failed=code == HANDSHAKE_EXIT,
+            handshake_failed=code == HANDSHAKE_EXIT and not context_overflow(str(result.get("reason", ""))),
             detail=detail,
         )
 

@@ -21,7 +21,7 @@ from typing import Any
 from cab_core.paths import CONTAINER_AGENT
 from cab_core.schema import CellSpec, ModelCall, TokenSource
 from cab_workers.adapters.base import AgentLaunch, AgentReport, EndpointWiring
-from cab_workers.adapters.common import as_int, as_ms, json_lines
+from cab_workers.adapters.common import as_int, as_ms, context_overflow, json_lines
 
 AGENT_PATH = "/opt/cab/agent.py"
 EXIT_OK, EXIT_CONFIG, EXIT_HANDSHAKE, EXIT_ENDPOINT = 0, 2, 3, 4
@@ -103,6 +103,7 @@ class ReferenceAdapter:
         ]
         errors = [e for e in events if e["event"] == "error"]
         handshake = exit_code == EXIT_HANDSHAKE or any(e.get("kind") == "handshake" for e in errors)
+        handshake = handshake and not any(context_overflow(str(e.get("detail", ""))) for e in errors)
         detail = ""
         if errors:
             last = errors[-1]

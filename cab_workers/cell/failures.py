@@ -14,10 +14,12 @@ from cab_core.schema import CellSpec, Failure, FailureClass
 from cab_workers.adapters.base import AgentReport
 from cab_workers.cell.ports import SessionRecord
 from cab_workers.host.sandbox import ContainerRun
+from cab_workers.proxy.upstream_error import CONTEXT_EXCEEDED
 
 
 def session_failure(seen: SessionRecord, report: AgentReport) -> Failure | None:
-    """Failures the proxy's record proves, whatever the TUI's exit code says: all infra."""
+    """Failures the proxy's record proves, whatever the TUI's exit code says: infra, but for a prompt
+    the model's context cannot hold (the agent's)."""
     if seen.infra_failure:  # upstream faults are infra, never the agent's
         return Failure(failure_class=FailureClass.infra, reason=f"model endpoint: {seen.infra_failure}"[:300])
     if seen.started == 0 and not report.model_calls:
@@ -30,6 +32,13 @@ def session_failure(seen: SessionRecord, report: AgentReport) -> Failure | None:
     answered = [c for c in seen.calls if c.http_status is not None and c.endpoint_path != "/v1/models"]
     if answered and all(400 <= (c.http_status or 0) < 500 and c.http_status != 429 for c in answered):
         first = answered[0]
+        if any((c.error or "").startswith(CONTEXT_EXCEEDED) for c in answered):
+            # the endpoint and the TUI speak; the TUI's prompt outgrew the model: the agent's failure
+            return Failure(
+                failure_class=FailureClass.agent,
+                reason=f"the prompt exceeds the model's context: HTTP {first.http_status} to "
+                f"{first.endpoint_path}, never 2xx ({(first.error or '')[:160]})"[:300],
+            )
         why = "a protocol or model the TUI and the endpoint do not share"
         return Failure(
             failure_class=FailureClass.infra,

@@ -58,7 +58,11 @@ def _restored(run: CellRun, ctx: HostContext, restored: Restored) -> AgentOutcom
 
 def _run_agent(run: CellRun, ctx: HostContext, prepared: Prepared) -> AgentOutcome:
     cell = run.cell
-    session = run.session = ctx.open_model(cell)
+    endpoint = cell.policy.endpoint
+    # a local model server starts here on a host's first cell that needs it: its time shows in the trace
+    with run.tracer.span("endpoint", endpoint.kind, model=cell.model) as endpoint_span:
+        session = run.session = ctx.open_model(cell)
+        endpoint_span.attrs["model_build_id"] = session.build_id or cell.model
     wiring = EndpointWiring(base_url=session.base_url, api_key=session.token, model=cell.model)
     with run.tracer.span(
         "adapter_run", f"{cell.tui}:{cell.task.task_id}", timeout_s=cell.task.timeouts.agent_s

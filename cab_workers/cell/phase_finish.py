@@ -60,6 +60,7 @@ def cell_result(run: CellRun, host: str) -> CellResult:
             task_image_id=run.images.task_image_id if run.images else None,
             exit_code=agent_run.exit_code if agent_run else None,
             host=host,
+            model_build_id=(run.session.build_id if run.session else None) or cell.model,
         ),
         timing=Timing(started_at=run.started_at, ended_at=ended, duration_s=run.elapsed_s()),
         failure=run.failure,

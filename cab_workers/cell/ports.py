@@ -48,8 +48,12 @@ class ModelSession:
     only the host's recording proxy accepts. ``close`` revokes the token (idempotent) and returns
     what the proxy recorded."""
 
-    def __init__(self, base_url: str, token: str, close: Callable[[], SessionRecord]) -> None:
+    def __init__(
+        self, base_url: str, token: str, close: Callable[[], SessionRecord], *, build_id: str | None = None
+    ) -> None:
         self.base_url, self.token = base_url, token
+        self.build_id = build_id
+        """What the endpoint says it is (weights digest, server build), when it says; None: unknown."""
         self._close = close
         self._closed: SessionRecord | None = None
 

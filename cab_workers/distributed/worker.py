@@ -38,10 +38,14 @@ from cab_scheduler.celery_app import TASK_RUN_CELL, make_celery, queue_for
 from cab_scheduler.dispatch import Dispatcher
 from cab_workers.composition import LocalHost
 from cab_workers.distributed.execute import WorkerHost, execute_cell
-from cab_workers.host.gpus import GpuSlots, detect_gpus
+from cab_workers.host.gpus import GpuInfo, GpuSlots, detect_gpus
 from cab_workers.host.sandbox import LABEL_WORKER, Sandbox
 
 log = structlog.get_logger(__name__)
+
+MODEL_IDLE_STOP_S = 300.0
+"""A local model server (``endpoint: local``) no cell of this worker used for this long is stopped; the
+next cell that needs it starts it again (seconds: the image is cached)."""
 
 
 @dataclass
@@ -136,8 +140,11 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
     register_tasks(app, host_ref)
     stop = threading.Event()
     pidfile = settings.cab_home.ensure().root / "worker.pid"
-    with LocalHost(settings, shared_caps=True) as local:
-        host = host_ref["host"] = _worker_host(local, settings, opts, store, client)
+    gpus = detect_gpus()
+    with LocalHost(
+        settings, shared_caps=True, model_slots=opts.slots, model_idle_stop_s=MODEL_IDLE_STOP_S, gpus=gpus
+    ) as local:
+        host = host_ref["host"] = _worker_host(local, settings, opts, store, client, gpus)
         reap_orphans(host.ctx.sandbox, store, opts.name)
         for chore in _chores(settings, opts, host, app, stop):
             chore.start()
@@ -156,13 +163,17 @@ def run_worker(settings: Settings, opts: WorkerOptions, *, ready: threading.Even
 
 
 def _worker_host(
-    local: LocalHost, settings: Settings, opts: WorkerOptions, store: ResultStore, client: redis.Redis
+    local: LocalHost,
+    settings: Settings,
+    opts: WorkerOptions,
+    store: ResultStore,
+    client: redis.Redis,
+    gpus: list[GpuInfo],
 ) -> WorkerHost:
     """What every delivery on this process shares: the host's context under this worker's name and
     labels, with its GPUs and the store's checkpoints."""
     assert local.ctx is not None
     local.ctx.sandbox.extra_labels[LABEL_WORKER] = opts.name
-    gpus = detect_gpus()
     ctx = dataclasses.replace(
         local.ctx,
         host=opts.name,

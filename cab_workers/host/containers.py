@@ -57,6 +57,8 @@ class AgentNetwork:
     """The host's address on the network: where the model proxy listens."""
     bridge: str
     """The host-side bridge interface (for the egress lock's firewall rules)."""
+    id: str = ""
+    """Docker's id of the network (unambiguous where a name is not)."""
 
 
 def isolated(attrs: Mapping[str, Any], *, internal: bool) -> bool:
@@ -72,7 +74,7 @@ def agent_network(name: str, attrs: Mapping[str, Any], network_id: str) -> Agent
     bridge = (attrs.get("Options") or {}).get(BRIDGE_NAME_OPTION) or f"br-{network_id[:12]}"
     if gateway is None:
         raise SandboxError(f"network {name} has no gateway address")
-    return AgentNetwork(name=name, gateway=gateway, bridge=bridge)
+    return AgentNetwork(name=name, gateway=gateway, bridge=bridge, id=network_id)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ from cab_workers.host.containers import (
     isolated,
     pid_alive,
 )
-from cab_workers.host.watchdog import DiskWatchdog
+from cab_workers.host.watchdog import disk_watchdog
 
 __all__ = [
     "HOST_GRACE_S",
@@ -137,8 +137,7 @@ class Sandbox:
         unable to reach each other (``enable_icc=false``). A network of that name made otherwise (by
         an older cab) is recreated when no container is attached, else refused."""
         with _docker_errors(f"network {name}"):
-            found = self.client.networks.list(names=[name])
-            net = found[0] if found else None
+            net = self._network(name)
             if net is not None:
                 net.reload()
                 if not isolated(net.attrs, internal=internal):
@@ -158,8 +157,23 @@ class Sandbox:
                     options={ICC_OPTION: "false"},
                     labels={LABEL_MANAGED: "1"},
                 )
-                net.reload()
+                net = self._network(name) or net  # two hosts' processes may have raced: the oldest wins
             return agent_network(name, net.attrs, net.id or "")
+
+    def _network(self, name: str) -> Any:
+        """The network named exactly ``name`` (Docker's filter also matches longer names), reloaded; of
+        several (processes that raced to create it), the oldest, the others removed when unused."""
+        found = sorted(
+            (n for n in self.client.networks.list(names=[name]) if n.name == name),
+            key=lambda n: (str(n.attrs.get("Created", "")), n.id or ""),
+        )
+        for extra in found[1:]:
+            with contextlib.suppress(docker.errors.APIError):
+                extra.remove()  # refused while a container is attached: then it stays, unused by cab
+        if not found:
+            return None
+        found[0].reload()
+        return found[0]
 
     # -- running -------------------------------------------------------------------------------
 
@@ -211,7 +225,7 @@ class Sandbox:
         pump = OutputPump(spec, sink, kill, {STDOUT: "stdout", STDERR: "stderr"})
         frames = frames_iter(sock, tty=False)  # type: ignore[no-untyped-call]  # unannotated in types-docker
         reader = pump.thread(frames)
-        with _disk_watchdog(spec, kill):
+        with disk_watchdog(spec, kill):
             with _docker_errors(f"starting {spec.name}"):
                 container.start()
             exit_code, host_timeout = _wait(container, spec.deadline_s + HOST_GRACE_S)
@@ -306,19 +320,6 @@ class Sandbox:
     def managed_containers(self) -> list[str]:
         """Names of every cab container on this host (for tests and doctor)."""
         return [c.name for c in self._listed()]
-
-
-def _disk_watchdog(spec: ContainerSpec, kill: LimitKill) -> contextlib.AbstractContextManager[object]:
-    """Watches the spec's writable folders while the container runs (a no-op without a disk limit)."""
-    limit_mb = spec.disk_limit_mb
-    if limit_mb is None or not spec.watch_dirs:
-        return contextlib.nullcontext()
-    return DiskWatchdog(
-        spec.watch_dirs,
-        limit_mb << 20,
-        lambda used: kill(f"exceeded its disk quota ({used >> 20} MiB written, limit {limit_mb} MiB)"),
-        name=f"disk-{spec.name}",
-    )
 
 
 def _wait(container: Container, timeout_s: float) -> tuple[int | None, bool]:

@@ -12,12 +12,15 @@ A fast writer can overshoot the quota by what it writes in one interval; the kil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 
 import structlog
+
+from cab_workers.host.containers import ContainerSpec, LimitKill
 
 log = structlog.get_logger(__name__)
 
@@ -81,3 +84,16 @@ class DiskWatchdog:
                 self.on_exceeded(used)
                 return
             interval = max(self.min_interval_s, 10 * (time.monotonic() - t0))
+
+
+def disk_watchdog(spec: ContainerSpec, kill: LimitKill) -> contextlib.AbstractContextManager[object]:
+    """Watches the spec's writable folders while the container runs (a no-op without a disk limit)."""
+    limit_mb = spec.disk_limit_mb
+    if limit_mb is None or not spec.watch_dirs:
+        return contextlib.nullcontext()
+    return DiskWatchdog(
+        spec.watch_dirs,
+        limit_mb << 20,
+        lambda used: kill(f"exceeded its disk quota ({used >> 20} MiB written, limit {limit_mb} MiB)"),
+        name=f"disk-{spec.name}",
+    )

@@ -13,9 +13,13 @@ every answer the agent got (``Exchange``) so the cell can be replayed without an
     limits.py   per-endpoint concurrency caps: in-process, or shared through Redis
     replay.py   ReplayBook: recorded exchanges answering in place of an endpoint
     wire.py     header filters, upstream body, error bodies, aiohttp exception names
-    usage.py    request hash, usage reading, token estimate
+    usage.py    request hash, usage reading (usage blocks, llama-server's timings), token estimate
+    upstream_error.py  an endpoint's error answer in one classified line (pure)
+    sampling.py sampling parameters the agent sent, and those cab sets in their place
     backoff.py  retry policy (pure)
     server.py   ModelProxy: the aiohttp server on its own event-loop thread
+    models_listing.py  GET /models of an endpoint (httpx, sync): fetch_models, ModelsListing
+    model_build.py     a model's build id from that listing (pure): build_id_from_models
 """
 
 from __future__ import annotations

@@ -7,12 +7,16 @@
     POST /v1/responses            recorded passthrough (Responses API usage names are read too)
 
 Anything but ``Authorization: Bearer <token of an open cell>`` gets 401 with an OpenAI error body;
-the log line names the cell when the token belonged to a closed one, never the token itself.
+the log line names the cell when the token belonged to a closed one, never the token itself. A call
+is in its cell's flight list (``CellRecord.begin``/``end``) while it is forwarded, with a way to cancel
+its handler from the pipeline's thread: that is how closing a cell cuts the calls still in flight.
 The upstream session and the limiter live for the app's lifetime (``cleanup_ctx``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
@@ -56,12 +60,25 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "open_cells": len(request.app[REGISTRY])})
 
 
+def _canceller() -> Callable[[], None]:
+    """Cancel the running request's handler task, from any thread (``CellRecord.close``)."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None, "called from a request handler"
+
+    def cut() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the call ended with it
+            loop.call_soon_threadsafe(task.cancel)
+
+    return cut
+
+
 def _route(rest: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
         registry = request.app[REGISTRY]
         token = _bearer(request)
         cell = registry.lookup(token) if token else None
-        if cell is None:
+        key = cell.record.begin(_canceller()) if cell else None  # None: the cell closed in between
+        if cell is None or key is None:
             closed = registry.closed_cell_id(token) if token else None
             log.warning(
                 "proxy_auth_failed",
@@ -70,7 +87,10 @@ def _route(rest: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
                 reason="closed cell" if closed else "unknown token",
             )
             return web.json_response(_UNAUTHORISED, status=401)
-        return await forward(request, request.app[STATE], cell, rest)  # its logs are bound to the cell
+        try:
+            return await forward(request, request.app[STATE], cell, rest)  # its logs are bound to the cell
+        finally:
+            cell.record.end(key)
 
     return handler
 

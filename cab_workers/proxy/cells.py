@@ -1,9 +1,10 @@
 """Cells known to the proxy: who may call, where their calls go, and what was recorded.
 
     Upstream      the real endpoint of a cell: base URL, the real key, model renames, concurrency cap,
-                  or a replay book instead of a network endpoint
+                  sampling parameters cab sets, or a replay book instead of a network endpoint
     CellGrant     what the pipeline hands the agent: a per-cell bearer token and the proxy's base URL
-    CellRecord    every call recorded for one cell, their bytes, and the infra failure that taints it
+    CellRecord    every call recorded for one cell, their bytes, and the infra failure that taints it;
+                  the calls still in flight, which ``close`` cuts short and waits for
     CellRegistry  token -> open cell, thread-safe (the proxy's loop records, the pipeline opens/closes)
 
 Tokens are kept only as sha256 digests, so neither a registry dump nor a log can leak one; reprs of
@@ -13,12 +14,14 @@ Tokens are kept only as sha256 digests, so neither a registry dump nor a log can
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from cab_core.schema import Exchange, ModelCall
+from cab_core.schema import Exchange, ModelCall, SamplingOverride
 
 if TYPE_CHECKING:
     from cab_workers.proxy.replay import ReplayBook
@@ -53,6 +56,16 @@ class Upstream:
     headers: tuple[tuple[str, str], ...] = ()
     """Headers cab sets on every call to this upstream, replacing any of the same name the agent sent
     (the scripted endpoint's task version); the agent cannot choose them."""
+    sampling: SamplingOverride | None = None
+    """Sampling parameters set on every chat/completions/responses call to this upstream, replacing the
+    agent's (the sweep's ``sampling`` policy); each call records both (``ModelCall.sampling_forced``)."""
+
+    def forcing(self, sampling: SamplingOverride | None) -> Upstream:
+        """This upstream with ``sampling`` set on its calls; unchanged when there is none, or when it is a
+        replay book (which sends nothing anywhere: the recorded answers stand as they were)."""
+        if sampling is None or self.replay is not None:
+            return self
+        return replace(self, sampling=sampling)
 
     def url(self, rest: str) -> str:
         """Upstream URL of the proxy path ``/v1/<rest>``."""
@@ -74,11 +87,47 @@ class CellRecord:
         self._infra_failure: str | None = None
         self._started = 0
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight: dict[int, Callable[[], object]] = {}
+        self._keys = itertools.count()
+        self._closing = False
 
-    def begin(self) -> None:
-        """A call arrived (counted before anything is forwarded, so a call still hanging counts)."""
+    def begin(self, cut: Callable[[], object]) -> int | None:
+        """A call arrived: counted before anything is forwarded (so a call still hanging counts) and in
+        flight until ``end(key)``; ``cut`` stops it from any thread (``close``). None when the cell is
+        closing: the call came after its end and is neither counted nor forwarded."""
         with self._lock:
+            if self._closing:
+                return None
             self._started += 1
+            key = next(self._keys)
+            self._in_flight[key] = cut
+            return key
+
+    def end(self, key: int) -> None:
+        """The call of ``key`` is over, its tries recorded."""
+        with self._idle:
+            self._in_flight.pop(key, None)
+            if not self._in_flight:
+                self._idle.notify_all()
+
+    @property
+    def closing(self) -> bool:
+        """``close`` was called: a call stopped now was cut short by the cell's end."""
+        with self._lock:
+            return self._closing
+
+    def close(self, wait_s: float) -> int:
+        """Refuse new calls, cut those in flight short, and wait up to ``wait_s`` until each has
+        recorded itself; returns how many are still in flight (0: every call that began is recorded)."""
+        with self._lock:
+            self._closing = True
+            cuts = list(self._in_flight.values())
+        for cut in cuts:
+            cut()
+        with self._idle:
+            self._idle.wait_for(lambda: not self._in_flight, timeout=wait_s)
+            return len(self._in_flight)
 
     @property
     def started(self) -> int:

@@ -9,9 +9,16 @@
       │                                                   record is written when the stream ends
       └── replay book instead of an endpoint: the recorded answer, recorded again
 
+A call the caller cancels (``CellRecord.close`` at the cell's end, or aiohttp when the agent hangs up)
+records the try in flight as cut short (``Call.record_cut``) and closes its upstream connection, so the
+endpoint stops generating; tries that fail after the agent hung up do not mark the cell infra.
+
 Upstream 401/403 mean the proxy's own key is wrong: never relayed (the body may quote the key), the
 agent gets 502 and the cell is marked infra at once. A 400/422 to a stream the proxy added
-``stream_options`` to is retried at once without it, and that endpoint is not asked again.
+``stream_options`` to is sent again at once without them; when that resend is answered, the endpoint
+is not asked again (a 400 the resend gets too was about the request, not about ``stream_options``:
+llama-server's context overflow, a bad ``max_tokens``). Every error answer is recorded with what the
+endpoint said, classified (``upstream_error.describe``).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from cab_workers.proxy import wire
+from cab_workers.proxy import upstream_error, wire
 from cab_workers.proxy.backoff import backoff_s, retry_after_s, retryable
 from cab_workers.proxy.call import SSE, Call, prepare
 from cab_workers.proxy.cells import OpenCell
@@ -65,8 +72,8 @@ def _gone(request: web.Request) -> bool:
 
 
 async def forward(request: web.Request, state: ProxyState, cell: OpenCell, rest: str) -> web.StreamResponse:
-    """Answer one agent request through the cell's upstream (or its replay book)."""
-    cell.record.begin()
+    """Answer one agent request through the cell's upstream (or its replay book); the caller has
+    counted it in flight (``CellRecord.begin``)."""
     upstream = cell.upstream
     ask_usage = upstream.base_url not in state.refuses_stream_options
     call = prepare(request, await request.read(), cell, rest, ask_usage)
@@ -74,6 +81,7 @@ async def forward(request: web.Request, state: ProxyState, cell: OpenCell, rest:
         return await _replay(request, call, upstream.replay)
     async with contextlib.AsyncExitStack() as stack:
         if upstream.concurrency:
+            waiting, at = time.monotonic(), datetime.now(UTC)
             try:
                 call.queued_ms = round(
                     await stack.enter_async_context(
@@ -84,6 +92,10 @@ async def forward(request: web.Request, state: ProxyState, cell: OpenCell, rest:
             except (SlotTimeout, LimiterError) as e:
                 call.record(1, time.monotonic(), datetime.now(UTC), error=str(e))
                 return call.fail(503, "endpoint_cap", f"endpoint concurrency cap: {e}")
+            except asyncio.CancelledError:  # cut while queued: never sent, so it cost nothing
+                call.queued_ms = round((time.monotonic() - waiting) * 1000, 3)
+                call.record_cut(1, waiting, at, call.cut_reason(_gone(request)), tally=None)
+                raise
         return await _tries(request, state, call)
     raise AssertionError("unreachable")  # pragma: no cover - the stack never swallows
 
@@ -134,6 +146,9 @@ async def _tries(request: web.Request, state: ProxyState, call: Call) -> web.Str
         call.log.warning("proxy_retry", path=call.path, attempt=attempt, reason=reason, wait_s=delay)
         await asyncio.sleep(delay)
     tries = f"{reason} after {attempt} tr{'y' if attempt == 1 else 'ies'}"
+    if _gone(request):  # nobody to answer, and a failure the agent never saw did not end it: not infra
+        call.log.warning("proxy_agent_gone", path=call.path, reason=tries)
+        return web.Response(status=499)
     if kind == "timeout":
         return call.fail(504, "upstream_timeout", tries)
     return call.fail(502, "upstream_unavailable", tries)
@@ -144,20 +159,35 @@ async def _try(
 ) -> web.StreamResponse | _Miss:
     """One upstream try, recorded: the agent's answer, or why there is none yet."""
     started, at = time.monotonic(), datetime.now(UTC)
+    rows = call.recorded
     try:
         resp = await state.session.request(call.method, call.url, headers=call.headers, data=call.body)
     except wire.TRANSPORT_ERRORS as exc:
         kind, reason = wire.describe(exc)
         call.record(attempt, started, at, error=reason)
         return _Miss(kind, reason)
+    except asyncio.CancelledError:  # aiohttp closes the connection: the endpoint stops
+        _cut(request, call, _Try(attempt, started, at), rows)
+        raise
     try:
         return await _answer(request, state, call, resp, _Try(attempt, started, at))
     except wire.TRANSPORT_ERRORS as exc:
         kind, reason = wire.describe(exc)
         call.record(attempt, started, at, http_status=resp.status, error=reason)
         return _Miss(kind, reason)
+    except asyncio.CancelledError:
+        _cut(request, call, _Try(attempt, started, at), rows)
+        resp.close()  # the answer is unfinished: never back to the pool, the endpoint stops
+        raise
     finally:
         resp.release()
+
+
+def _cut(request: web.Request, call: Call, t: _Try, rows: int) -> None:
+    """Record a try cut short before its answer reached the agent (nothing of it is known: the prompt
+    is estimated, the completion unknown), unless it recorded itself (a relayed stream does)."""
+    if call.recorded == rows:
+        call.record_cut(t.attempt, t.started, t.at, call.cut_reason(_gone(request)), tally=Tally())
 
 
 async def _answer(
@@ -172,23 +202,25 @@ async def _answer(
         )
         return call.fail(502, "upstream_auth", f"the endpoint rejected the proxy's key ({status})")
     if status in (400, 422) and call.asked_usage:
-        await resp.read()
-        error = "upstream refused stream_options; sent again as the agent wrote it"
+        said = upstream_error.describe(status, wire.scrub(await resp.read(), key))
+        error = f"{said}; sent again without the proxy's stream_options"
         call.record(t.attempt, t.started, t.at, http_status=status, error=error)
-        state.refuses_stream_options.add(call.cell.upstream.base_url)
+        call.dropped_usage = True
+        upstream = call.cell.upstream
         call.body, call.asked_usage = wire.upstream_body(
-            call.raw, call.parsed, call.rest, call.cell.upstream.model_map, ask_usage=False
+            call.raw, call.parsed, call.rest, upstream.model_map, ask_usage=False, forced=call.forced
         )
         return _AGAIN
+    if call.dropped_usage and status < 400:  # the resend went through: stream_options were refused
+        state.refuses_stream_options.add(call.cell.upstream.base_url)
     if retryable(status):
-        await resp.read()
+        said = upstream_error.describe(status, wire.scrub(await resp.read(), key))
         miss = _Miss("status", f"upstream answered {status}", retry_after_s(resp.headers.get("retry-after")))
-        call.record(t.attempt, t.started, t.at, http_status=status, error=miss.reason)
+        call.record(t.attempt, t.started, t.at, http_status=status, error=f"{miss.reason}: {said}")
         return miss
     if call.common["stream"] and status == 200:
         first = await resp.content.readany()
-        ttft = round((time.monotonic() - t.started) * 1000, 3)
-        return await _relay(request, call, resp, first, t.attempt, t.started, t.at, ttft)
+        return await _relay(request, call, resp, first, t.attempt, t.started, t.at)
     data = wire.scrub(await resp.read(), key)
     tally = Tally()
     with contextlib.suppress(ValueError):
@@ -196,7 +228,8 @@ async def _answer(
     ctype = resp.headers.get("content-type", "")
     # an error answer is not billed: no estimate stands in for usage it never had
     used = call.tokens(tally) if status < 400 else {"finish_reason": tally.finish_reason}
-    call.record(t.attempt, t.started, t.at, http_status=status, response=(data, ctype), **used)
+    refused = upstream_error.describe(status, data) if status >= 400 else None
+    call.record(t.attempt, t.started, t.at, http_status=status, error=refused, response=(data, ctype), **used)
     return web.Response(body=data, status=status, headers=wire.client_headers(resp.headers, key))
 
 
@@ -208,23 +241,31 @@ async def _relay(
     attempt: int,
     started: float,
     at: datetime,
-    ttft_ms: float,
 ) -> web.StreamResponse:
-    """Relay a 200 stream as it arrives; record the try when it ends however it ends."""
+    """Relay a 200 stream as it arrives; record the try when it ends however it ends (cut short: with
+    what it carried so far). TTFT is the time to the first ``data:`` event: a server's keep-alive
+    comments while it reads a long prompt (llama-server's every 30 s) are not a first token."""
     key = call.cell.upstream.api_key
-    tally, error, kept = Tally(), None, []
+    tally, error, kept, cut = Tally(), None, [], None
+    ttft_ms: float | None = None
     out = web.StreamResponse(status=resp.status, headers=wire.client_headers(resp.headers, key))
     try:
         await out.prepare(request)
         chunk = first
         while chunk:
+            if ttft_ms is None and b"data:" in chunk:
+                ttft_ms = round((time.monotonic() - started) * 1000, 3)
             chunk = wire.scrub(chunk, key)
             tally.feed_sse(chunk)
             kept.append(chunk)
             await out.write(chunk)
             chunk = await resp.content.readany()
     except ConnectionResetError:  # the agent hung up; aiohttp's ClientConnectionResetError included
-        error = "client disconnected before the stream ended"
+        cut = call.cut_reason(agent_gone=True)
+        resp.close()  # the endpoint stops generating for nobody
+    except asyncio.CancelledError:  # the cell ended, the agent hung up (aiohttp cancels), or shutdown
+        cut = call.cut_reason(_gone(request))
+        raise
     except wire.TRANSPORT_ERRORS as exc:
         _, error = wire.describe(exc)
         call.cell.record.mark_infra(f"stream cut short: {error}")
@@ -234,16 +275,13 @@ async def _relay(
             await out.write(f"data: {json.dumps(body)}\n\n".encode())
     finally:  # recorded before the stream's end reaches the agent: a closed cell has every call
         tally.end_sse()
-        call.record(
-            attempt,
-            started,
-            at,
-            http_status=resp.status,
-            ttft_ms=ttft_ms,
-            error=error,
-            response=(b"".join(kept), resp.headers.get("content-type", SSE)),
-            **call.tokens(tally),
-        )
+        shown = {"http_status": resp.status, "ttft_ms": ttft_ms}
+        relayed = (b"".join(kept), resp.headers.get("content-type", SSE))
+        if cut is not None:
+            call.record_cut(attempt, started, at, cut, tally=tally, response=relayed, **shown)
+        else:
+            error = error or (tally.error and f"error event in the stream: {tally.error}")
+            call.record(attempt, started, at, error=error, response=relayed, **shown, **call.tokens(tally))
     with contextlib.suppress(ConnectionResetError):
         await out.write_eof()
     return out

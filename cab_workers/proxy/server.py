@@ -3,7 +3,8 @@
     with ModelProxy() as proxy:                                  # 127.0.0.1, ephemeral port
         grant = proxy.open_cell(cell_id, Upstream(url, api_key=real_key))
         ...  agent gets grant.base_url(gateway) and grant.token (EndpointWiring) ...
-        calls = proxy.close_cell(grant.token)                    # token revoked; calls in order
+        calls = proxy.close_cell(grant.token)                    # token revoked; calls in order, those
+                                                                 # in flight cut short (CUT_WAIT_S)
         grant.record.infra_failure                               # None, or why the cell is infra
         grant.record.exchanges                                   # the bytes, for replay
 
@@ -34,6 +35,8 @@ from cab_workers.proxy.limits import Limiter, LocalLimiter, RedisLimiter
 log = structlog.get_logger(__name__)
 
 BACKLOG = 4096
+CUT_WAIT_S = 5.0
+"""Longest ``close_cell`` waits for the calls it cut short to record themselves."""
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -99,11 +102,19 @@ class ModelProxy:
         return CellGrant(cell_id=cell_id, token=token, port=self.port, record=record)
 
     def close_cell(self, token: str) -> list[ModelCall]:
-        """Revoke the cell's token and return every call recorded for it, in order ([] if unknown)."""
+        """Revoke the cell's token and return every call recorded for it, in order ([] if unknown).
+
+        Calls still in flight (the agent was stopped mid-call) are cancelled, which closes their
+        upstream connections (a model does not go on generating for nobody), and recorded as cut
+        short; this waits up to ``CUT_WAIT_S`` for those records."""
         record = self.registry.close(token)
         if record is None:
             log.warning("proxy_close_unknown_cell")
             return []
+        running = self._thread is not None and self._thread.is_alive()
+        left = record.close(CUT_WAIT_S if running else 0.0)
+        if left:
+            log.warning("proxy_cell_closed_in_flight", cell_id=record.cell_id, in_flight=left)
         calls = record.calls
         log.info("proxy_cell_closed", cell_id=record.cell_id, calls=len(calls), infra=record.infra_failure)
         return calls
@@ -145,7 +156,11 @@ class ModelProxy:
     async def _main(self, sock: socket.socket) -> None:
         self._stop = asyncio.Event()
         runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, shutdown_timeout=self._shutdown_timeout_s
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=self._shutdown_timeout_s,
+            handler_cancellation=True,  # an agent that hangs up cuts its call: the endpoint stops too
         )
         await runner.setup()
         try:

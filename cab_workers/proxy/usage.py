@@ -3,8 +3,11 @@
 Pure functions plus ``Tally``, which is fed a non-streamed JSON body or the raw bytes of an SSE
 stream (in whatever pieces they arrive) and ends with the ModelCall token fields. Both the chat /
 completions usage names (``prompt_tokens``...) and the Responses API names (``input_tokens``...) are
-read. Without any usage the tokens are estimated: ``tiktoken`` when it is installed *and* its encoding
-is already cached on disk (never downloaded), else a quarter of the character count, ``estimated=True``.
+read. Without a usage block, llama-server's ``timings`` (on its last chunk, even when usage was not
+asked for) give the exact counts: ``cache_n + prompt_n`` prompt tokens (``cache_n`` of them cached),
+``predicted_n`` completion tokens. Without either the tokens are estimated: ``tiktoken`` when it is
+installed *and* its encoding is already cached on disk (never downloaded), else a quarter of the
+character count, ``estimated=True``.
 
 A usage number the endpoint got wrong (negative, NaN, Infinity, a bool, a fraction, or too large for
 a float) is recorded as unknown (None): never clamped to a number it did not say, never an error that
@@ -107,6 +110,19 @@ def token_fields(usage: dict[str, Any]) -> dict[str, int | None]:
     }
 
 
+def timing_fields(timings: Any) -> dict[str, int | None] | None:
+    """ModelCall token fields of llama-server's ``timings`` block, or None when it lacks the counts."""
+    prompt, cached, completion = (_int(timings, k) for k in ("prompt_n", "cache_n", "predicted_n"))
+    if prompt is None or completion is None:
+        return None
+    return {
+        "prompt_tokens": prompt + (cached or 0),
+        "completion_tokens": completion,
+        "cached_tokens": cached,
+        "reasoning_tokens": None,
+    }
+
+
 def _content_text(part: Any) -> str:
     if isinstance(part, str):
         return part
@@ -158,6 +174,10 @@ class Tally:
 
     def __init__(self) -> None:
         self.usage: dict[str, Any] | None = None
+        self.timings: dict[str, int | None] | None = None
+        """llama-server's counts (``timings``), read when no usage block came."""
+        self.error: str | None = None
+        """The message of the first ``{"error": ...}`` object fed (in a stream: an error after the 200)."""
         self.finish_reason: str | None = None
         self.model: str | None = None
         self._generated: list[str] = []
@@ -173,6 +193,11 @@ class Tally:
                 self.usage = usage
         if isinstance(obj.get("model"), str):
             self.model = obj["model"]
+        self.timings = timing_fields(obj.get("timings")) or self.timings
+        error = obj.get("error")
+        if error and self.error is None:
+            message = error.get("message") if isinstance(error, dict) else error
+            self.error = " ".join(str(message).split())[:300]
         for response in (inner, obj if obj.get("object") == "response" else None):
             if response and isinstance(response.get("status"), str):  # Responses API: completed, ...
                 self.finish_reason = response["status"]
@@ -224,6 +249,8 @@ class Tally:
         """Token fields and ``estimated`` for the ModelCall of this response."""
         if self.usage is not None:
             return {**token_fields(self.usage), "estimated": False}
+        if self.timings is not None:
+            return {**self.timings, "estimated": False}
         return {
             "prompt_tokens": estimate_tokens(prompt_text(request_body)),
             "completion_tokens": estimate_tokens("".join(self._generated)),

@@ -69,17 +69,23 @@ def scrub(data: bytes, api_key: str | None) -> bytes:
 
 
 def upstream_body(
-    raw: bytes, parsed: Any, rest: str, model_map: dict[str, str] | None, *, ask_usage: bool = True
+    raw: bytes,
+    parsed: Any,
+    rest: str,
+    model_map: dict[str, str] | None,
+    *,
+    ask_usage: bool = True,
+    forced: Mapping[str, Any] | None = None,
 ) -> tuple[bytes, bool]:
     """The body sent upstream, and whether usage was asked for on the agent's behalf.
 
-    The model is renamed by ``model_map``; a stream that did not ask for usage gets
-    ``stream_options.include_usage`` (unless ``ask_usage`` is off: the endpoint refused it before).
-    The body is ``raw`` itself when nothing changed.
+    The model is renamed by ``model_map``; ``forced`` keys (cab's sampling parameters) replace the
+    agent's; a stream that did not ask for usage gets ``stream_options.include_usage`` (unless
+    ``ask_usage`` is off: the endpoint refused it before). The body is ``raw`` itself when nothing changed.
     """
     if not isinstance(parsed, dict):
         return raw, False
-    body = dict(parsed)
+    body = {**parsed, **(forced or {})}
     model = body.get("model")
     if isinstance(model, str) and model_map and model in model_map:
         body["model"] = model_map[model]
@@ -92,7 +98,8 @@ def upstream_body(
     )
     if asked:
         body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
-    return (raw if body == parsed else json.dumps(body).encode()), asked
+    same = body == parsed and not forced  # forced values go out as cab's (0.0 == 0, but True == 1 too)
+    return (raw if same else json.dumps(body).encode()), asked
 
 
 def error_body(message: str, code: str) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from cab_core.store import ResultStore
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand
 from cab_workers.adapters import ADAPTERS
-from cab_workers.composition import LocalHost, plan, run_planned
+from cab_workers.composition import LocalHost
+from cab_workers.sweep_runner import plan, run_planned
 
 ORACLE = "scripted/oracle"
 NOOP = "scripted/noop"

@@ -20,7 +20,14 @@ from cab_cli.render import (
     run_it_yourself,
     token_total,
 )
-from cab_core.schema import CellResult, FailureClass, RefusalCorrect, RemoteEndpointSpec, SweepSpec
+from cab_core.schema import (
+    CellResult,
+    FailureClass,
+    LocalEndpointSpec,
+    RefusalCorrect,
+    RemoteEndpointSpec,
+    SweepSpec,
+)
 from tests.cab_core.store.factories import DIGEST, FAKE_SECRET, make_result
 
 pytestmark = pytest.mark.unit
@@ -128,6 +135,19 @@ def test_tokens_not_recorded_is_never_shown_when_calls_carry_usage() -> None:
     assert "not recorded" not in _line(text, "tokens")
 
 
+def test_a_call_cut_short_makes_the_total_unknown_never_a_partial_sum() -> None:
+    """A call cut by the agent's deadline has its prompt estimated and no completion: the cell's total
+    is unknown, not the prompt alone (nor 'completion 0')."""
+    result = make_result()
+    tokens = result.axes.tokens.model_copy(update={"completion_tokens": None, "total_tokens": None})
+    axes = result.axes.model_copy(update={"tokens": tokens})
+    cut = result.model_calls[0].model_copy(update={"completion_tokens": None, "estimated": True})
+    result = result.model_copy(update={"axes": axes, "model_calls": [cut, *result.model_calls[1:]]})
+    assert token_total(result) is None
+    line = _line(_text(render_cell(result)), "tokens")
+    assert "unknown" in line and "1 of" in line and "completion 0" not in line
+
+
 def test_unscored_failed_cell() -> None:
     result = make_result(scored=False, failure_class=FailureClass.infra, reason="docker daemon went away")
     ident = result.identity.model_copy(update={"exit_code": None, "image_digest": None})
@@ -162,6 +182,24 @@ def test_run_it_yourself_sweep_file_is_a_valid_sweep() -> None:
     ident = result.identity
     assert (spec.tuis, spec.models, spec.tasks) == ([ident.tui], [ident.model], [ident.task_id])
     assert spec.policy.endpoint == RemoteEndpointSpec(url="https://models.example/v1", api_key_env="YOUR_KEY")
+
+
+def test_run_it_yourself_reruns_a_local_model_cell_with_the_sampling_cab_set() -> None:
+    result = make_result()
+    ident = result.identity.model_copy(update={"model": "gemma3-270m"})
+    endpoint = result.spans[0].model_copy(update={"kind": "endpoint", "name": "local", "attrs": {}})
+    calls = [
+        c.model_copy(update={"sampling_forced": {"temperature": 0, "seed": 7}}) for c in result.model_calls
+    ]
+    assert calls, "the fixture result has model calls"
+    result = result.model_copy(
+        update={"identity": ident, "spans": [*result.spans, endpoint], "model_calls": calls}
+    )
+    body = run_it_yourself(result).split("<<YAML\n", 1)[1].split("\nYAML\n", 1)[0]
+    spec = SweepSpec.model_validate(yaml.safe_load(body))
+    assert spec.policy.endpoint == LocalEndpointSpec(model="gemma3-270m")
+    assert spec.policy.sampling is not None and spec.policy.sampling.temperature == 0
+    assert spec.policy.sampling.seed == 7
 
 
 def test_no_secret_value_is_ever_rendered(monkeypatch) -> None:

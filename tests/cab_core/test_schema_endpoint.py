@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from cab_core.schema import (
     Budget,
+    LocalEndpointSpec,
     RemoteEndpointSpec,
     ReplayEndpointSpec,
     ScriptedEndpointSpec,
@@ -37,6 +38,10 @@ FORMS = [
     ({"endpoint": {"kind": "remote", "url": URL, "api_key_env": "MY_KEY", "concurrency": 8}}, REMOTE),
     ({"policy": {"endpoint": URL}}, RemoteEndpointSpec(url=URL)),
     ({"policy": {"endpoint": REMOTE.model_dump()}}, REMOTE),
+    ({"endpoint": "local"}, LocalEndpointSpec()),
+    ({"endpoint": "local:m"}, LocalEndpointSpec(model="m")),
+    ({"endpoint": "local:m", "endpoint_concurrency": 2}, LocalEndpointSpec(model="m", concurrency=2)),
+    ({"endpoint": {"kind": "local", "model": "m"}}, LocalEndpointSpec(model="m")),
 ]
 
 
@@ -69,7 +74,7 @@ def test_the_policy_keys_stay_at_the_top_level_of_a_sweep_file() -> None:
 BAD = [
     # (what the file adds to BASE, words of the one-line error)
     ({"endpoint": "models.example/v1"}, "http:// or https://"),
-    ({"endpoint": "scripted-endpoint"}, "endpoint must be 'scripted', a base URL"),
+    ({"endpoint": "scripted-endpoint"}, "endpoint must be 'scripted', 'local:<model>', a base URL"),
     ({"endpoint": {"kind": "remote", "url": "models.example/v1"}}, "must start with http:// or https://"),
     ({"endpoint": {"kind": "remote"}}, "Field required"),
     ({"endpoint": {"kind": "ollama", "url": URL}}, "does not match any of the expected tags"),
@@ -84,6 +89,10 @@ BAD = [
     ({"requires": {"polyglot/*": "GPU!"}}, "tag 'GPU!' must be lowercase"),
     ({"budget": {}}, "a budget needs max_tokens or max_cost_usd"),
     ({"model_concurrency": 0}, "greater than or equal to 1"),
+    ({"endpoint": "local:other"}, "endpoint local:other serves the model 'other' only, but models lists 'm'"),
+    ({"endpoint": "local:Bad Name", "models": ["Bad Name"]}, "must be lowercase letters"),
+    ({"endpoint": "local", "models": ["org/Model-7B"]}, "is not a local model name"),
+    ({"endpoint": "local:m", "api_key_env": "K"}, "the local endpoint takes no key"),
 ]
 
 

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.unit
 EXPORTED = {
     # specs: tasks, sweeps, cells and what a sweep applies to all its cells
     "TaskSpec", "Resources", "Timeouts", "DEFAULT_IGNORED_CHANGES",
-    "SweepSpec", "CellSpec", "make_cell_id", "SweepPolicy", "Budget",
-    "EndpointSpec", "ScriptedEndpointSpec", "ReplayEndpointSpec", "RemoteEndpointSpec",
+    "SweepSpec", "CellSpec", "make_cell_id", "SweepPolicy", "Budget", "SamplingOverride",
+    "EndpointSpec", "ScriptedEndpointSpec", "ReplayEndpointSpec", "RemoteEndpointSpec", "LocalEndpointSpec",
     # results and their axes
     "CellResult", "RunIdentity", "Timing", "Digests", "Failure", "FailureClass",
     "Axes", "PassRateAxis", "TokensAxis", "LatencyAxis", "BlastRadiusAxis", "RefusalAxis", "RefusalCorrect",

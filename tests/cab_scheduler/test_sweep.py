@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from cab_core.errors import SweepError
-from cab_core.schema import RemoteEndpointSpec, ScriptedEndpointSpec
+from cab_core.schema import LocalEndpointSpec, RemoteEndpointSpec, ScriptedEndpointSpec
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand, load_sweep
+from cab_workers.adapters import ADAPTERS
 
 pytestmark = pytest.mark.unit
 
@@ -27,8 +28,17 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 @pytest.mark.parametrize("example", sorted((REPO / "examples").glob("*.yaml")), ids=lambda p: p.name)
-def test_the_shipped_examples_load_with_the_scripted_endpoint(example: Path) -> None:
-    assert load_sweep(example).policy.endpoint == ScriptedEndpointSpec()
+def test_the_shipped_examples_load_and_expand(example: Path) -> None:
+    """Every example expands; those named real-model* use the local real model, the rest run offline
+    on the scripted endpoint."""
+    spec = load_sweep(example)
+    want = (
+        LocalEndpointSpec(model="gemma3-270m")
+        if example.name.startswith("real-model")
+        else ScriptedEndpointSpec()
+    )
+    assert spec.policy.endpoint == want
+    assert expand(spec, CATALOG, sorted(ADAPTERS))
 
 
 def test_a_url_sweep_expands_into_cells_sharing_one_policy(tmp_path: Path) -> None:
@@ -53,7 +63,10 @@ def test_a_url_sweep_expands_into_cells_sharing_one_policy(tmp_path: Path) -> No
 
 ERRORS = [
     # (lines added to a good sweep file, the one line the user reads after "sweep.yaml: ")
-    ("endpoint: models.example/v1\n", "endpoint: Value error, endpoint must be 'scripted', a base URL"),
+    (
+        "endpoint: models.example/v1\n",
+        "endpoint: Value error, endpoint must be 'scripted', 'local:<model>', a base URL",
+    ),
     ("endpoint: {kind: remote, url: ftp://x}\n", "endpoint.remote.url: Value error, endpoint url must start"),
     ("budget: {}\n", "budget: Value error, a budget needs max_tokens or max_cost_usd"),
     ("requires: {'*': Big}\n", "requires: Value error, requires['*']: tag 'Big' must be lowercase"),

@@ -9,10 +9,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from cab_core.schema import CellSpec
+from cab_core.schema import CellSpec, SamplingOverride
 from cab_core.settings import Settings
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand, load_sweep
@@ -67,3 +68,25 @@ def test_the_scripted_endpoint_starts_on_the_first_cell_that_asks_once_per_host(
         assert host.scripted_endpoint_url == url, "one endpoint per host"
         for session in sessions:
             session.close()
+
+
+def test_the_sweeps_sampling_override_reaches_the_proxy_of_every_cell(images, tmp_path: Path) -> None:  # noqa: ANN001
+    """``policy.sampling`` is handed to the cell's upstream: the endpoint gets cab's values, the call
+    records what the agent sent beside them."""
+    cell = one_cell(tmp_path, "scripted")
+    override = SamplingOverride(temperature=0, seed=3)
+    cell = cell.model_copy(update={"policy": cell.policy.model_copy(update={"sampling": override})})
+    settings = Settings(home=tmp_path / "home", tasks_dir=REPO / "tasks", images_dir=REPO / "images")
+    with LocalHost(settings) as host:
+        assert host.ctx is not None
+        session = host.ctx.open_model(cell)
+        chat = {
+            "model": "scripted/oracle",
+            "messages": [{"role": "user", "content": "hi"}],
+            "temperature": 0.9,
+        }
+        headers = {"Authorization": f"Bearer {session.token}"}
+        answer = httpx.post(f"{session.base_url}/chat/completions", json=chat, headers=headers, timeout=30)
+        (call,) = session.close().calls
+    assert answer.status_code == 200
+    assert (call.sampling, call.sampling_forced) == ({"temperature": 0.9}, {"temperature": 0.0, "seed": 3})

@@ -1,4 +1,4 @@
-"""`cab run`'s resume rule (``composition.plan``) with task versions: a final result of another task
+"""`cab run`'s resume rule (``sweep_runner.plan``) with task versions: a final result of another task
 version does not count; one that recorded no version (older results) does."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from cab_core.schema import SweepSpec
 from cab_core.store import ResultStore
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand
-from cab_workers.composition import plan
+from cab_workers.sweep_runner import plan
 from tests.cab_core.store.factories import make_result
 
 pytestmark = pytest.mark.unit

@@ -90,10 +90,10 @@ def test_redis_is_durable_and_never_evicts() -> None:
 @pytest.mark.unit
 def test_every_service_restarts_and_reports_health_or_waits_for_it() -> None:
     services = yaml.safe_load(COMPOSE.read_text())["services"]
-    assert set(services) == {"redis", "postgres", "flower", "worker"}
+    assert set(services) == {"redis", "postgres", "flower", "worker", "model"}
     for name, svc in services.items():
         assert svc.get("restart") in ("unless-stopped", "always"), name
-    for name in ("redis", "postgres", "flower"):
+    for name in ("redis", "postgres", "flower", "model"):
         assert "healthcheck" in services[name], name
     for name in ("flower", "worker"):
         for dep, cond in services[name]["depends_on"].items():
@@ -120,7 +120,8 @@ def test_cab_images_are_built_here_and_never_pulled() -> None:
 @pytest.mark.docker
 def test_config_renders_with_flower_auth_set(compose: list[str]) -> None:
     services = _rendered(compose)["services"]
-    assert set(services) == {"redis", "postgres", "flower", "worker"}
+    # docker-compose v1 renders profiled services too (and starts them only with --profile)
+    assert set(services) - {"model"} == {"redis", "postgres", "flower", "worker"}
     assert services["flower"]["environment"]["CAB_FLOWER_BASIC_AUTH"] == AUTH
     flower = _command(services["flower"])
     assert flower[:2] == ["cab", "flower"]
@@ -129,6 +130,38 @@ def test_config_renders_with_flower_auth_set(compose: list[str]) -> None:
     assert all(str(p).startswith("127.0.0.1:") for p in services["flower"]["ports"] if isinstance(p, str))
     redis = " ".join(_command(services["redis"]))
     assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
+
+
+@pytest.mark.unit
+def test_the_model_server_is_a_profile_on_loopback_only() -> None:
+    """`docker compose up` starts no model; `--profile model` starts one nobody off-host can reach."""
+    model = yaml.safe_load(COMPOSE.read_text())["services"]["model"]
+    assert model["profiles"] == ["model"]
+    assert all(str(p).startswith("127.0.0.1:") for p in model["ports"]), model["ports"]
+    assert model["cap_drop"] == ["ALL"]
+
+
+@pytest.mark.docker
+def test_model_profile_renders_and_stays_out_of_the_default_stack(compose: list[str]) -> None:
+    if compose == ["docker", "compose"]:  # v1's `config` lists profiled services as well
+        assert "model" not in _rendered(compose)["services"]
+    done = subprocess.run(
+        [*compose, "-f", str(COMPOSE), "--profile", "model", "config"],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("CAB_", "COMPOSE_"))},
+            "CAB_FLOWER_BASIC_AUTH": AUTH,
+            "CAB_MODEL_PORT": "18099",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    model = yaml.safe_load(done.stdout)["services"]["model"]
+    ports = model["ports"][0]
+    published = ports if isinstance(ports, str) else f"{ports['host_ip']}:{ports['published']}"
+    assert published.startswith("127.0.0.1:18099")
 
 
 @pytest.mark.docker

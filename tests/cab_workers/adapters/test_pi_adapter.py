@@ -3,7 +3,10 @@
 Fixtures in ``fixtures/pi/`` are pi's ``--mode json`` stdout from cells run through the proxy
 against the scripted endpoint (polyglot/python-semver-sort): ``oracle`` (the streamed
 ``toolcall_delta`` lines, ~450 KB of partial tool arguments, were dropped), ``noop``, ``badproto``
-(404 on every call) and ``internet`` (wired to an address the firewall refuses). pi exited 0 in all.
+(404 on every call) and ``internet`` (wired to an address the firewall refuses). ``overflow`` is a
+real llama-server's (Gemma 3 270M, 32k context per slot) answer to a prompt padded past the context:
+400 ``exceeds the available context size``, then pi's ``compaction_start`` (the 1,100 padding lines are
+cut to three in the fixture). pi exited 0 in all.
 """
 
 from __future__ import annotations
@@ -95,3 +98,13 @@ def test_an_unreachable_endpoint_is_not_a_handshake_failure_but_says_why() -> No
 def test_a_crash_before_any_event_reports_the_exit_code_and_last_stderr_line() -> None:
     r = PiAdapter().report("", "starting\nError: boom\n", 1, Path("/nonexistent"))
     assert r.detail == "pi exited 1: Error: boom" and not r.handshake_failed and r.model_calls == []
+
+
+def test_a_prompt_past_the_models_context_is_no_handshake_failure() -> None:
+    """Regression: a real llama-server's 400 for a 40k-token prompt made the cell an infra failure
+    ("handshake failure: pi: 400 request (40509 tokens) exceeds ..."), retried as if the endpoint were
+    at fault; the TUI and the endpoint did speak, the conversation did not fit."""
+    r = _report("overflow")
+    assert not r.handshake_failed
+    assert r.detail.startswith("pi: 400 request (40509 tokens) exceeds the available context size")
+    assert r.model_calls == [] and r.transcript == ""

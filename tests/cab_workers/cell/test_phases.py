@@ -224,3 +224,17 @@ def test_a_restored_run_is_adopted_whole(tmp_path: Path) -> None:
     r = cell_result(run, "")
     assert r.identity.exit_code == 0 and r.model_calls == outcome.report.model_calls
     assert r.agent_output_tail == ("x" * 5000 + "!")[-4000:]
+
+
+def test_a_prompt_the_model_cannot_hold_is_the_agents_failure_not_a_handshake() -> None:
+    """llama-server answers a too-long first prompt 400 exceed_context_size_error: the TUI and the server
+    speak, the conversation outgrew the model (before, a handshake failure: infra, rerun forever)."""
+    over = call(400).model_copy(
+        update={"error": "context_exceeded (400 exceed_context_size_error): request (40509 tokens) exceeds"}
+    )
+    got = session_failure(SessionRecord([over, over], [], None, 2), NO_REPORT)
+    assert got is not None and got.failure_class == FailureClass.agent
+    assert got.reason.startswith("the prompt exceeds the model's context: HTTP 400")
+    plain = call(400).model_copy(update={"error": "bad_request (400): unknown field"})
+    handshake = session_failure(SessionRecord([plain], [], None, 1), NO_REPORT)
+    assert handshake is not None and handshake.failure_class == FailureClass.infra

@@ -71,6 +71,7 @@ def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_lef
     assert r.axes.composite.missing == []
     assert [s.kind for s in r.spans] == [
         "task_setup",
+        "endpoint",
         "adapter_run",
         "tool_call",
         "container",
@@ -78,6 +79,8 @@ def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_lef
         "cleanup",
     ]
     assert len({s.trace_id for s in r.spans}) == 1
+    endpoint = next(s for s in r.spans if s.kind == "endpoint")
+    assert (endpoint.name, endpoint.attrs["model_build_id"]) == ("scripted", "scripted/oracle")
     container = next(s for s in r.spans if s.kind == "container")
     assert container.parent_id == next(s for s in r.spans if s.kind == "adapter_run").span_id
     assert r.identity.image_digest and r.identity.image_digest.startswith("sha256:")
@@ -127,6 +130,8 @@ def test_hang_is_killed_at_the_deadline_and_classified_agent(
     container = next(s for s in r.spans if s.kind == "container")
     assert container.attrs["timed_out"] is True
     assert r.axes is not None and r.axes.pass_rate.passed == 0  # still graded on what it left
+    (hung,) = r.model_calls  # the call in flight at the deadline is recorded, cut short
+    assert hung.error and hung.error.startswith("cut short") and hung.estimated
 
 
 def test_endpoint_protocol_mismatch_is_a_handshake_failure(host: HostContext, no_leftover_containers) -> None:  # noqa: ANN001

@@ -156,3 +156,24 @@ def test_labels_name_the_sweep_cell_attempt_host_and_owner(sandbox) -> None:  # 
     assert labels["cab.cell_id"] == "sw/reference/m/polyglot/t#run2"
     assert labels["cab.attempt"] == "3" and labels["cab.role"] == "agent"
     assert labels["cab.host"] and labels["cab.owner_pid"] == str(os.getpid())
+
+
+def test_a_network_is_found_by_its_exact_name_and_a_raced_duplicate_is_dropped(sandbox) -> None:  # noqa: ANN001
+    """Docker allows two networks of one name (two processes creating it at once) and its name filter
+    matches longer names too: cab takes the exact name, the oldest, and removes an unused duplicate."""
+    name = f"cab-test-net-{os.getpid()}"
+    client = sandbox.client
+    try:
+        longer = client.networks.create(f"{name}-published", driver="bridge")
+        first = sandbox.ensure_network(name, internal=True)
+        twin = client.networks.create(
+            name, driver="bridge", internal=True, options={"com.docker.network.bridge.enable_icc": "false"}
+        )
+        assert len([n for n in client.networks.list(names=[name]) if n.name == name]) == 2
+        again = sandbox.ensure_network(name, internal=True)
+        assert again.id == first.id != longer.id
+        assert [n.id for n in client.networks.list(names=[name]) if n.name == name] == [first.id]
+        assert twin.id != first.id
+    finally:
+        for n in client.networks.list(names=[name]):
+            n.remove()
