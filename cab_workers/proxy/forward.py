@@ -213,7 +213,7 @@ async def _answer(
         return _AGAIN
     if call.dropped_usage and status < 400:  # the resend went through: stream_options were refused
         state.refuses_stream_options.add(call.cell.upstream.base_url)
-    if retryable(status):
+    if retryable(status) and not upstream_error.about_the_request(status, await resp.read()):
         said = upstream_error.describe(status, wire.scrub(await resp.read(), key))
         miss = _Miss("status", f"upstream answered {status}", retry_after_s(resp.headers.get("retry-after")))
         call.record(t.attempt, t.started, t.at, http_status=status, error=f"{miss.reason}: {said}")

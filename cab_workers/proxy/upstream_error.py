@@ -72,16 +72,32 @@ def parse(data: bytes) -> tuple[str, str]:
         return "", text.splitlines()[0] if text else ""
 
 
+_REQUEST_FAULT = re.compile(
+    r"^Failed to parse (tool call arguments|messages|the request|input)", re.IGNORECASE
+)
+"""500 messages that are about the request's content, not the server's health: llama-server answers
+``500 Failed to parse tool call arguments as JSON`` to a history holding a tool call the model's answer
+cut short (``finish_reason: length``); the same request fails the same way every time."""
+
+
 def error_class(status: int, kind: str, message: str) -> str:
     """The class of one error answer (a name from ``CLASSES``)."""
     if kind in CONTEXT_TYPES or (status in (400, 413) and _CONTEXT_WORDS.search(message)):
         return "context_exceeded"
+    if status == 500 and _REQUEST_FAULT.search(message):
+        return "bad_request"
     if status in (401, 403):
         return "auth"
     by_status = {404: "not_found", 429: "rate_limited", 503: "unavailable"}
     if status in by_status:
         return by_status[status]
     return "bad_request" if status < 500 else "server_error"
+
+
+def about_the_request(status: int, data: bytes) -> bool:
+    """A 5xx that no retry can fix: the endpoint refused the request's content (``bad_request``)."""
+    kind, message = parse(data)
+    return status >= 500 and error_class(status, kind, " ".join(message.split())) == "bad_request"
 
 
 def describe(status: int, data: bytes) -> str:
