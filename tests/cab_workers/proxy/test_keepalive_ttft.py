@@ -4,16 +4,15 @@ reads a long prompt, and those bytes are no first token (before this, a 107 s pr
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 
 import httpx
 import pytest
 
 from cab_core.settings import ProxySettings
 from cab_workers.proxy import ModelProxy, Upstream
+
+from .raw_server import read_request, serving
 
 pytestmark = pytest.mark.unit
 
@@ -29,11 +28,7 @@ EVENTS = (
 
 
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next(
-        int(ln.split(b":")[1]) for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")
-    )
-    await reader.readexactly(length)
+    await read_request(reader)
     writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
     writer.write(b": keep-alive\n\n")  # what a server says while it is still reading the prompt
     await writer.drain()
@@ -43,25 +38,8 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
     writer.close()
 
 
-@contextmanager
-def keepalive_server() -> Iterator[str]:
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(asyncio.start_server(_serve, "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
-    finally:
-        with suppress(TimeoutError):
-            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(5)
-        loop.call_soon_threadsafe(server.close)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-
-
 def test_a_keep_alive_comment_is_not_the_first_token() -> None:
-    with keepalive_server() as url, ModelProxy(config=ProxySettings(max_retries=0)) as proxy:
+    with serving(_serve) as url, ModelProxy(config=ProxySettings(max_retries=0)) as proxy:
         grant = proxy.open_cell(f"s/t/m/c/{uuid.uuid4().hex[:6]}", Upstream(url))
         body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
         headers = {"Authorization": f"Bearer {grant.token}"}

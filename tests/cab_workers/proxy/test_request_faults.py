@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 
 import httpx
 import pytest
@@ -18,6 +15,8 @@ import pytest
 from cab_core.settings import ProxySettings
 from cab_workers.proxy import ModelProxy, Upstream
 from cab_workers.proxy.upstream_error import about_the_request, describe
+
+from .raw_server import Handler, read_request, serving
 
 pytestmark = pytest.mark.unit
 
@@ -47,16 +46,9 @@ def test_it_is_recorded_as_a_bad_request() -> None:
     assert describe(500, PARSE).startswith("bad_request (500 server_error): Failed to parse tool call")
 
 
-@contextmanager
-def answering(body: bytes) -> Iterator[tuple[list[int], str]]:
-    seen: list[int] = []
-
+def answering(body: bytes, seen: list[int]) -> Handler:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        n = next(
-            int(ln.split(b":")[1]) for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")
-        )
-        await reader.readexactly(n)
+        await read_request(reader)
         seen.append(1)
         writer.write(
             b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
@@ -66,19 +58,7 @@ def answering(body: bytes) -> Iterator[tuple[list[int], str]]:
         await writer.drain()
         writer.close()
 
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(asyncio.start_server(serve, "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield seen, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
-    finally:
-        with suppress(TimeoutError):
-            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(5)
-        loop.call_soon_threadsafe(server.close)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    return serve
 
 
 @pytest.mark.parametrize(("body", "tries", "infra"), [(PARSE, 1, False), (CRASH, 3, True)])
@@ -86,7 +66,8 @@ def test_the_proxy_relays_a_request_fault_at_once_and_retries_a_crash(
     body: bytes, tries: int, infra: bool
 ) -> None:
     settings = ProxySettings(max_retries=2, backoff_base_s=0.01)
-    with answering(body) as (seen, url), ModelProxy(config=settings) as proxy:
+    seen: list[int] = []
+    with serving(answering(body, seen)) as url, ModelProxy(config=settings) as proxy:
         grant = proxy.open_cell(f"s/t/m/c/{uuid.uuid4().hex[:6]}", Upstream(url))
         payload = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
         headers = {"Authorization": f"Bearer {grant.token}"}
