@@ -87,10 +87,10 @@ def model_image(sandbox) -> str:  # noqa: ANN001
         raise
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def model_server(sandbox, model_image: str):  # noqa: ANN001, ANN201 - a LocalModelServer
-    """One real local model server (llama-server, Gemma 3 270M) for the session's real-model tests,
-    started as ``endpoint: local`` starts it and removed at the end."""
+    """A real local model server (llama-server, Gemma 3 270M) for one module's tests, started as
+    ``endpoint: local`` starts it and removed after the module (no container outlives its tests)."""
     from cab_workers.host.images import ImageBuilder
     from cab_workers.host.local_models import LocalModels
 

@@ -5,6 +5,7 @@ with ``handler(reader, writer)`` on 127.0.0.1 in a thread and yields its ``/v1``
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,16 +23,36 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
 
 @contextmanager
 def serving(handler: Handler) -> Iterator[str]:
+    """The loop and its server live in their own thread (created there too: the calling thread may have
+    a loop of its own running); on exit the handlers still running are cancelled and the loop closed."""
     loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(asyncio.start_server(handler, "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, name="raw-server", daemon=True)
+    started: concurrent.futures.Future[asyncio.Server] = concurrent.futures.Future()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            started.set_result(loop.run_until_complete(asyncio.start_server(handler, "127.0.0.1", 0)))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            started.set_exception(e)
+            return
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="raw-server", daemon=True)
     thread.start()
+    server = started.result(10)
+
+    async def stop() -> None:
+        server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     try:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
     finally:
         with suppress(TimeoutError):
-            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(5)
-        loop.call_soon_threadsafe(server.close)
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()

@@ -9,7 +9,9 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
+
+from .raw_server import serving
 
 FIRST_TEXT = "Let me look at the failing test first, then fix the parser."
 FIRST_EVENT = (
@@ -57,23 +59,5 @@ class SlowUpstream:
 def slow_upstream() -> Iterator[tuple[SlowUpstream, str]]:
     """Serve a ``SlowUpstream`` on 127.0.0.1 in a thread; yields it and its ``/v1`` base URL."""
     upstream = SlowUpstream()
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(asyncio.start_server(upstream.serve, "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, name="slow-upstream", daemon=True)
-    thread.start()
-
-    async def stop() -> None:
-        server.close()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    try:
-        yield upstream, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
-    finally:
-        with suppress(TimeoutError):
-            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    with serving(upstream.serve) as url:
+        yield upstream, url
