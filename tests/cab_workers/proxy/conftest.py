@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -19,7 +21,7 @@ from starlette.routing import Route
 
 from cab_core.settings import ProxySettings
 from cab_endpoint import ScriptedEndpoint
-from cab_workers.proxy import ModelProxy
+from cab_workers.proxy import CellGrant, ModelProxy
 
 FIXTURE_TASKS = Path(__file__).parents[2] / "cab_endpoint" / "fixtures" / "tasks"
 REAL_KEY = "sk-real-endpoint-key-0123456789abcdef"
@@ -32,18 +34,20 @@ RESPONSES_USAGE = {
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 in a thread; yields its ``/v1`` base URL."""
+def serve(app: Any, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1 in a thread (over HTTPS with ``tls``: cert and key files);
+    yields its ``/v1`` base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    certs = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", **certs))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         thread.join(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{sock.getsockname()[1]}/v1"
     finally:
         server.should_exit = True
         thread.join(10)
@@ -92,3 +96,17 @@ def echo() -> Iterator[tuple[EchoUpstream, str]]:
     upstream = EchoUpstream()
     with serve(upstream.app) as url:
         yield upstream, url
+
+
+def post(
+    grant: CellGrant, payload: dict[str, Any], path: str = "chat/completions", timeout: float = 30
+) -> httpx.Response:
+    """A call through the proxy with the cell's token, as its agent makes it."""
+    headers = {"Authorization": f"Bearer {grant.token}"}
+    return httpx.post(f"{grant.base_url()}/{path}", json=payload, headers=headers, timeout=timeout)
+
+
+def objects(resp: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON objects of an SSE answer's ``data:`` events (``[DONE]`` left out)."""
+    lines = [ln[6:] for ln in resp.text.split("\n") if ln.startswith("data: ")]
+    return [json.loads(ln) for ln in lines if ln != "[DONE]"]

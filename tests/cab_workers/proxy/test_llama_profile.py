@@ -3,12 +3,10 @@ exact usage and TTFT recorded, split tool calls relayed whole, llama's errors cl
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from cab_endpoint import ScriptedEndpoint
@@ -16,7 +14,7 @@ from cab_endpoint.llama_server import N_CTX
 from cab_endpoint.profiles import PROFILE_HEADER
 from cab_workers.proxy import CellGrant, ModelProxy, Upstream
 
-from .conftest import REAL_KEY
+from .conftest import REAL_KEY, objects, post
 from .test_llama_server_bytes import assemble
 
 pytestmark = pytest.mark.unit
@@ -50,16 +48,6 @@ def chat(model: str = "scripted/oracle", **extra: Any) -> dict[str, Any]:
         "tools": [BASH],
         **extra,
     }
-
-
-def post(grant: CellGrant, payload: dict[str, Any], path: str = "chat/completions") -> httpx.Response:
-    headers = {"Authorization": f"Bearer {grant.token}"}
-    return httpx.post(f"{grant.base_url()}/{path}", json=payload, headers=headers, timeout=30)
-
-
-def objects(resp: httpx.Response) -> list[dict[str, Any]]:
-    lines = [ln[6:] for ln in resp.text.split("\n") if ln.startswith("data: ")]
-    return [json.loads(ln) for ln in lines if ln != "[DONE]"]
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ import asyncio
 import shutil
 import socket
 import subprocess
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -158,31 +155,9 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return cert, key
 
 
-@contextmanager
-def serve_tls(app: Starlette, cert: Path, key: Path) -> Iterator[str]:
-    """``app`` over HTTPS on 127.0.0.1 in a thread; yields its ``/v1`` base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, log_config=None, access_log=False, lifespan="off", ssl_certfile=str(cert), ssl_keyfile=str(key)
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        thread.join(0.01)
-    try:
-        yield f"https://127.0.0.1:{sock.getsockname()[1]}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 def test_tls_trusts_the_given_ca_bundle_only(tls_cert: tuple[Path, Path], tmp_path: Path) -> None:
     cert, key = tls_cert
-    with serve_tls(models_app(lambda _: JSONResponse(VLLM)), cert, key) as base:
+    with serve(models_app(lambda _: JSONResponse(VLLM)), (cert, key)) as base:
         with pytest.raises(InfraError, match=r"TLS certificate not trusted \(self.signed certificate\)"):
             fetch_models(base, None, timeout_s=5)
         assert fetch_models(base, None, timeout_s=5, ca_bundle=cert).is_listing

@@ -4,7 +4,6 @@ few tokens (a 2-core machine serves the model)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,8 @@ import pytest
 
 from cab_core.settings import ProxySettings
 from cab_workers.proxy import CellGrant, ModelProxy, Upstream
+
+from .conftest import objects, post
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -39,16 +40,6 @@ def grant(url: str, served: tuple[str, int]) -> Iterator[tuple[ModelProxy, CellG
         yield proxy, g
 
 
-def post(grant: CellGrant, payload: dict[str, Any], path: str = "chat/completions") -> httpx.Response:
-    headers = {"Authorization": f"Bearer {grant.token}"}
-    return httpx.post(f"{grant.base_url()}/{path}", json=payload, headers=headers, timeout=180)
-
-
-def objects(resp: httpx.Response) -> list[dict[str, Any]]:
-    lines = [ln[6:] for ln in resp.text.split("\n") if ln.startswith("data: ")]
-    return [json.loads(ln) for ln in lines if ln != "[DONE]"]
-
-
 def say(model: str, **extra: Any) -> dict[str, Any]:
     return {"model": model, "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 6, **extra}
 
@@ -58,10 +49,15 @@ def test_the_real_servers_calls_are_recorded_exactly(
 ) -> None:
     model, _ = served
     proxy, g = grant
-    plain = post(g, say(model)).json()
-    streamed = objects(post(g, say(model, stream=True)))
+    plain = post(g, say(model), timeout=180).json()
+    streamed = objects(post(g, say(model, stream=True), timeout=180))
     answer = objects(
-        post(g, {"model": model, "input": "Say hello.", "max_output_tokens": 6, "stream": True}, "responses")
+        post(
+            g,
+            {"model": model, "input": "Say hello.", "max_output_tokens": 6, "stream": True},
+            "responses",
+            timeout=180,
+        )
     )
     assert streamed[-1]["choices"] == [] and "usage" in streamed[-1]  # the proxy asked for it
     calls = proxy.close_cell(g.token)
@@ -80,11 +76,11 @@ def test_the_real_servers_refusals_are_classified_and_usage_still_asked(
 ) -> None:
     model, n_ctx = served
     proxy, g = grant
-    minus = post(g, say(model, stream=True, max_tokens=-5))
+    minus = post(g, say(model, stream=True, max_tokens=-5), timeout=180)
     huge = say(model, stream=True)
     huge["messages"][0]["content"] = "hello " * (n_ctx + 1000)  # refused before any token is computed
-    context = post(g, huge)
-    after = objects(post(g, say(model, stream=True)))
+    context = post(g, huge, timeout=180)
+    after = objects(post(g, say(model, stream=True), timeout=180))
     assert (minus.status_code, context.status_code) == (400, 400)
     assert after[-1]["choices"] == [] and "usage" in after[-1]  # stream_options still asked for
     calls = proxy.close_cell(g.token)
