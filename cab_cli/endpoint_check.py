@@ -28,6 +28,7 @@ from cab_cli.common import console, err_console
 from cab_core.errors import ConfigError, InfraError, SweepError
 from cab_core.masking import mask_url
 from cab_core.schema import LocalEndpointSpec, RemoteEndpointSpec, SweepSpec
+from cab_workers.host.local_models import local_models
 from cab_workers.proxy.models_listing import ModelsListing, fetch_models
 
 CHECK_TIMEOUT_S = 10.0
@@ -123,7 +124,7 @@ def check_local_models(spec: SweepSpec, images_dir: Path) -> None:
     endpoint = spec.policy.endpoint
     if not isinstance(endpoint, LocalEndpointSpec):
         return
-    known = sorted(p.parent.name.removeprefix("model-") for p in images_dir.glob("model-*/Dockerfile"))
+    known = local_models(images_dir)
     for model in [endpoint.model] if endpoint.model else spec.models:
         if model not in known:
             raise SweepError(

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,6 +55,13 @@ HEALTH_POLL_S = 0.5
 def image_name(model: str) -> str:
     """The image folder of local model ``model``: ``images/model-<model>/``."""
     return f"{IMAGE_PREFIX}{model}"
+
+
+def local_models(images_dir: Path) -> list[str]:
+    """The local models ``images_dir`` holds: every ``model-<name>/Dockerfile``, by name."""
+    return sorted(
+        p.parent.name.removeprefix(IMAGE_PREFIX) for p in images_dir.glob(f"{IMAGE_PREFIX}*/Dockerfile")
+    )
 
 
 def build_id(
@@ -177,7 +185,7 @@ class LocalModels:
         try:
             self.builder.folder(name)
         except ImageError:
-            known = [n.removeprefix(IMAGE_PREFIX) for n in self.builder.names() if n.startswith(IMAGE_PREFIX)]
+            known = local_models(self.builder.images_dir)
             raise ConfigError(
                 f"no local model {model!r}: images/{name}/Dockerfile is missing (local models here: "
                 f"{', '.join(known) or 'none'})"
