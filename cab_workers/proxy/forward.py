@@ -243,8 +243,10 @@ async def _relay(
     at: datetime,
 ) -> web.StreamResponse:
     """Relay a 200 stream as it arrives; record the try when it ends however it ends (cut short: with
-    what it carried so far). TTFT is the time to the first ``data:`` event: a server's keep-alive
-    comments while it reads a long prompt (llama-server's every 30 s) are not a first token."""
+    what it carried so far). A stream whose own end event came is answered, even when the agent hangs
+    up before the endpoint closes it (codex drops the connection on ``response.completed``). TTFT is
+    the time to the first ``data:`` event: a server's keep-alive comments while it reads a long prompt
+    (llama-server's every 30 s) are not a first token."""
     key = call.cell.upstream.api_key
     tally, error, kept, cut = Tally(), None, [], None
     ttft_ms: float | None = None
@@ -261,10 +263,10 @@ async def _relay(
             await out.write(chunk)
             chunk = await resp.content.readany()
     except ConnectionResetError:  # the agent hung up; aiohttp's ClientConnectionResetError included
-        cut = call.cut_reason(agent_gone=True)
+        cut = None if tally.ended else call.cut_reason(agent_gone=True)
         resp.close()  # the endpoint stops generating for nobody
     except asyncio.CancelledError:  # the cell ended, the agent hung up (aiohttp cancels), or shutdown
-        cut = call.cut_reason(_gone(request))
+        cut = None if tally.ended else call.cut_reason(_gone(request))
         raise
     except wire.TRANSPORT_ERRORS as exc:
         _, error = wire.describe(exc)

@@ -169,6 +169,10 @@ def said(body: bytes, content_type: str) -> str:
         return ""
 
 
+_RESPONSES_END = frozenset({"response.completed", "response.incomplete", "response.failed"})
+"""The Responses API's last events of a stream."""
+
+
 class Tally:
     """Accumulates usage, finish reason and generated text of one response."""
 
@@ -180,6 +184,9 @@ class Tally:
         """The message of the first ``{"error": ...}`` object fed (in a stream: an error after the 200)."""
         self.finish_reason: str | None = None
         self.model: str | None = None
+        self.ended = False
+        """The stream's own end arrived (``[DONE]``, a Responses API ``response.completed``, ...): the
+        answer is whole, whatever happens to the connection after it."""
         self._generated: list[str] = []
         self._pending = b""
 
@@ -193,6 +200,8 @@ class Tally:
                 self.usage = usage
         if isinstance(obj.get("model"), str):
             self.model = obj["model"]
+        if obj.get("type") in _RESPONSES_END:
+            self.ended = True
         self.timings = timing_fields(obj.get("timings")) or self.timings
         error = obj.get("error")
         if error and self.error is None:
@@ -238,6 +247,8 @@ class Tally:
     def _event(self, event: bytes) -> None:
         lines = [ln[5:].strip() for ln in event.split(b"\n") if ln.startswith(b"data:")]
         payload = b"\n".join(lines)
+        if payload == b"[DONE]":
+            self.ended = True
         if not payload or payload == b"[DONE]":
             return
         try:

@@ -105,6 +105,7 @@ def test_the_cell_ends_classified_with_what_the_real_server_reported(
         if call.stream:
             assert call.ttft_ms is not None, (tui, call)
     if failure.failure_class != FailureClass.infra:
-        assert answered, f"{tui}: no call was answered in the agent's time ({why})"
+        seen = [(c.http_status, c.error) for c in r.model_calls]
+        assert answered, f"{tui}: no call was answered in the agent's time ({why}; calls: {seen})"
         assert all(256 in c.sampling_forced.values() for c in answered), (tui, answered[0].sampling_forced)
         assert r.axes is not None and r.axes.tokens.source == TokenSource.proxy, why

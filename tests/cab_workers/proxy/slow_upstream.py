@@ -36,6 +36,8 @@ class SlowUpstream:
         self.closed = threading.Event()
         """The proxy closed a connection whose answer was unfinished."""
         self.requests = 0
+        self.first = FIRST_EVENT
+        """What a stream sends before it goes quiet (a whole answer: its server never closes it)."""
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -45,7 +47,7 @@ class SlowUpstream:
             self.requests += 1
             self.arrived.set()
             if body.get("stream"):
-                writer.write(HEAD + b"%x\r\n%s\r\n" % (len(FIRST_EVENT), FIRST_EVENT))
+                writer.write(HEAD + b"%x\r\n%s\r\n" % (len(self.first), self.first))
                 await writer.drain()
                 self.sent.set()
             while await reader.read(65536):  # b"": the proxy closed the connection

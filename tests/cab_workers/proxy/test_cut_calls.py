@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +32,7 @@ from .slow_upstream import SlowUpstream, slow_upstream
 pytestmark = pytest.mark.unit
 
 WAIT_S = 10.0
+LLAMA_SERVER = Path(__file__).parent / "fixtures" / "llama_server"
 
 
 def wait_until(pred: Callable[[], object], timeout_s: float = WAIT_S) -> bool:
@@ -76,12 +78,12 @@ def agent_stream(grant: CellGrant, got_first: threading.Event) -> None:
             got_first.set()
 
 
-def raw_request(grant: CellGrant, payload: dict[str, Any]) -> socket.socket:
+def raw_request(grant: CellGrant, payload: dict[str, Any], path: str = "chat/completions") -> socket.socket:
     """An agent's connection with one request sent on it (closing it is the agent dying)."""
     data = json.dumps(payload).encode()
     sock = socket.create_connection(("127.0.0.1", grant.port), timeout=WAIT_S)
     sock.sendall(
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\n"
+        f"POST /v1/{path} HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\n".encode()
         + f"Authorization: Bearer {grant.token}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
         + data
     )
@@ -165,6 +167,41 @@ def test_an_agent_that_hangs_up_mid_call_has_it_recorded_and_cancelled(
     assert (call.ttft_ms is not None) is stream
     assert call.http_status == (200 if stream else None)
     assert call.estimated is True
+    not_infra(grant, calls)
+
+
+@pytest.mark.parametrize(
+    ("path", "capture", "tokens"),
+    [("responses", "responses_stream.sse", (26, 8)), ("chat/completions", "chat_stream_usage.sse", (29, 16))],
+)
+def test_an_agent_that_hangs_up_after_the_streams_own_end_has_its_call_answered(
+    proxy: ModelProxy, slow: tuple[SlowUpstream, str], path: str, capture: str, tokens: tuple[int, int]
+) -> None:
+    """codex drops its connection on ``response.completed``, and llama-server closes the stream only
+    after it: whichever comes first, the call was answered (the CI run where the hang-up won recorded
+    every codex call as cut short, its tokens estimated)."""
+    upstream, url = slow
+    upstream.first = (LLAMA_SERVER / capture).read_bytes()  # a whole answer; the server never closes it
+    grant = proxy.open_cell(f"cut/ended/{uuid.uuid4().hex[:8]}", Upstream(url))
+    responses = {"model": "gemma3-270m", "stream": True, "input": "Say hi."}
+    payload = responses if path == "responses" else body(True)
+    headers = {"Authorization": f"Bearer {grant.token}"}
+    got = b""
+    with (
+        httpx.Client(timeout=WAIT_S) as client,
+        client.stream("POST", f"{grant.base_url()}/{path}", json=payload, headers=headers) as resp,
+    ):
+        for chunk in resp.iter_raw():
+            got += chunk
+            if got.rstrip().endswith(upstream.first.rstrip()[-60:]):
+                break  # the agent has the end event and hangs up
+    assert upstream.closed.wait(WAIT_S), "the upstream request was not closed"
+    assert wait_until(lambda: grant.record.calls), "the call was not recorded"
+    calls = proxy.close_cell(grant.token)
+    (call,) = calls
+    assert call.error is None and call.http_status == 200 and call.ttft_ms is not None
+    assert (call.prompt_tokens, call.completion_tokens) == tokens and call.estimated is False
+    assert call.source == TokenSource.proxy
     not_infra(grant, calls)
 
 
