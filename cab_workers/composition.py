@@ -41,7 +41,7 @@ from cab_workers.host.local_models import LocalModels, LocalModelServer
 from cab_workers.host.sandbox import AgentNetwork, Sandbox
 from cab_workers.host.task_cache import StoreFetch, TaskCache
 from cab_workers.proxy import ModelProxy, ReplayBook, Upstream
-from cab_workers.proxy.models_listing import BuildIds
+from cab_workers.proxy.models_listing import BuildIds, ServedModel
 
 log = structlog.get_logger(__name__)
 
@@ -243,12 +243,18 @@ class LocalHost:
             return SessionRecord(calls, record.exchanges, record.infra_failure, record.started)
 
         if server is not None:
-            build_id: str | None = server.build_id
+            served = ServedModel(server.build_id, server.context_tokens)
         elif upstream.replay is None and not asks_for_scripted(cell):
-            build_id = self._build_ids.get(upstream.base_url, upstream.api_key, cell.model)
+            served = self._build_ids.get(upstream.base_url, upstream.api_key, cell.model)
         else:
-            build_id = None
-        return ModelSession(grant.base_url(self.network.gateway), grant.token, close, build_id=build_id)
+            served = ServedModel()
+        return ModelSession(
+            grant.base_url(self.network.gateway),
+            grant.token,
+            close,
+            build_id=served.build_id,
+            context_tokens=served.context_tokens,
+        )
 
     @property
     def local_models(self) -> LocalModels:

@@ -44,6 +44,7 @@ from cab_workers.adapters.common import (
     context_overflow,
     human_count,
     last_line,
+    model_limits,
     one_line,
     reported_calls,
 )
@@ -79,11 +80,12 @@ HANDSHAKE = ("NotFoundError", "AuthenticationError", "PermissionDeniedError", "B
 
 def metadata(wiring: EndpointWiring) -> dict[str, Any]:
     """model-metadata.json for one cell: litellm's model-info format, keyed by aider's model name."""
+    context, output = model_limits(wiring)
     return {
         f"openai/{wiring.model}": {
-            "max_tokens": 8192,
-            "max_input_tokens": 128_000,
-            "max_output_tokens": 8192,
+            "max_tokens": output,
+            "max_input_tokens": context,
+            "max_output_tokens": output,
             "input_cost_per_token": 0.0,
             "output_cost_per_token": 0.0,
             "litellm_provider": "openai",

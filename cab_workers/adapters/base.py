@@ -32,6 +32,8 @@ class EndpointWiring:
     """Per-cell token; never the endpoint's real key."""
     model: str
     """Model id as the sweep names it."""
+    context_tokens: int | None = None
+    """The model's context as its server serves it; None: unknown (a TUI keeps its own default)."""
 
 
 @dataclass(frozen=True)

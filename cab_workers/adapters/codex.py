@@ -53,10 +53,12 @@ def _toml(value: str) -> str:
 
 
 def config(wiring: EndpointWiring) -> str:
-    """config.toml for one cell."""
+    """config.toml for one cell (``model_context_window`` only when the server says what it serves:
+    codex knows nothing of other models and sets no window)."""
+    window = f"model_context_window = {wiring.context_tokens}\n" if wiring.context_tokens else ""
     return f"""\
 model = {_toml(wiring.model)}
-model_provider = "{PROVIDER}"
+{window}model_provider = "{PROVIDER}"
 approval_policy = "never"
 sandbox_mode = "danger-full-access"
 check_for_update_on_startup = false

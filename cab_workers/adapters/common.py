@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cab_core.schema import ModelCall, TokenSource
-from cab_workers.adapters.base import AgentReport
+from cab_workers.adapters.base import AgentReport, EndpointWiring
 
 ENTRY = "/opt/cab/bin/cab-entry"
 HOME_PREFIX = "home/"
@@ -28,6 +28,19 @@ HOME_PREFIX = "home/"
 HOME = "/home/agent"
 """The agent user's home in every cab image (an in-memory folder while the cell runs)."""
 OUT = "/cab-out"
+
+DEFAULT_CONTEXT = 128_000
+"""The context a TUI is told when the server does not say (a hosted API, cab's scripted endpoint)."""
+DEFAULT_OUTPUT = 8192
+
+
+def model_limits(wiring: EndpointWiring) -> tuple[int, int]:
+    """(context, output) tokens a TUI is told its model has: the server's context when it says (a
+    local server's slot, vLLM's ``max_model_len``), so the TUI compacts before the server refuses its
+    prompt; output at most a quarter of it (vLLM refuses a request whose prompt and ``max_tokens``
+    together pass ``max_model_len``)."""
+    context = wiring.context_tokens or DEFAULT_CONTEXT
+    return context, min(DEFAULT_OUTPUT, max(256, context // 4))
 
 
 class TuiAdapter:

@@ -29,6 +29,7 @@ from cab_workers.adapters.common import (
     home,
     json_lines,
     mapping,
+    model_limits,
 )
 
 PROVIDER = "cab"
@@ -53,7 +54,7 @@ def config(wiring: EndpointWiring) -> dict[str, Any]:
                     wiring.model: {
                         "name": wiring.model,
                         "tool_call": True,
-                        "limit": {"context": 128_000, "output": 8192},
+                        "limit": dict(zip(("context", "output"), model_limits(wiring), strict=True)),
                     }
                 },
             }

@@ -34,6 +34,7 @@ from cab_workers.adapters.common import (
     home,
     json_lines,
     mapping,
+    model_limits,
 )
 
 PROVIDER = "cab"
@@ -43,6 +44,7 @@ _STATUS = re.compile(r"^(\d{3})\b")
 
 def models(wiring: EndpointWiring) -> dict[str, Any]:
     """models.json for one cell: the proxy as the only custom provider."""
+    context, output = model_limits(wiring)
     return {
         "providers": {
             PROVIDER: {
@@ -56,8 +58,8 @@ def models(wiring: EndpointWiring) -> dict[str, Any]:
                         "name": wiring.model,
                         "reasoning": False,
                         "input": ["text"],
-                        "contextWindow": 128_000,
-                        "maxTokens": 8192,
+                        "contextWindow": context,
+                        "maxTokens": output,
                     }
                 ],
             }

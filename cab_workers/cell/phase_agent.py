@@ -63,7 +63,9 @@ def _run_agent(run: CellRun, ctx: HostContext, prepared: Prepared) -> AgentOutco
     with run.tracer.span("endpoint", endpoint.kind, model=cell.model) as endpoint_span:
         session = run.session = ctx.open_model(cell)
         endpoint_span.attrs["model_build_id"] = session.build_id or cell.model
-    wiring = EndpointWiring(base_url=session.base_url, api_key=session.token, model=cell.model)
+        if session.context_tokens is not None:
+            endpoint_span.attrs["context_tokens"] = session.context_tokens
+    wiring = EndpointWiring(session.base_url, session.token, cell.model, session.context_tokens)
     with run.tracer.span(
         "adapter_run", f"{cell.tui}:{cell.task.task_id}", timeout_s=cell.task.timeouts.agent_s
     ) as run_span:

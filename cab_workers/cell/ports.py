@@ -49,11 +49,20 @@ class ModelSession:
     what the proxy recorded."""
 
     def __init__(
-        self, base_url: str, token: str, close: Callable[[], SessionRecord], *, build_id: str | None = None
+        self,
+        base_url: str,
+        token: str,
+        close: Callable[[], SessionRecord],
+        *,
+        build_id: str | None = None,
+        context_tokens: int | None = None,
     ) -> None:
         self.base_url, self.token = base_url, token
         self.build_id = build_id
         """What the endpoint says it is (weights digest, server build), when it says; None: unknown."""
+        self.context_tokens = context_tokens
+        """The model's context as its server serves it (a local server's slot, vLLM's max_model_len);
+        None: unknown, each TUI keeps its own default."""
         self._close = close
         self._closed: SessionRecord | None = None
 

@@ -100,6 +100,8 @@ class LocalModelServer:
     container: str
     published_url: str | None = None
     """``http://<address>:<port>/v1`` on the host, when it was published."""
+    context_tokens: int | None = None
+    """Context of one slot, what one cell's prompt and answer must fit in (what agents are told)."""
 
 
 @dataclass
@@ -226,6 +228,7 @@ class LocalModels:
             image=ref.tag,
             container=container,
             published_url=_published_url(self.publish, running.host_port),
+            context_tokens=_slot_context(props) or ctx,
         )
         log.info("local_model_started", model=model, url=server.base_url, build_id=server.build_id)
         self.progress(f"{name}: serving at {server.base_url}")
@@ -283,6 +286,13 @@ def _published_url(publish: tuple[str, int] | None, port: int | None) -> str | N
         return None
     address = publish[0] if publish[0] not in ("", "0.0.0.0") else "127.0.0.1"
     return f"http://{address}:{port}/v1"
+
+
+def _slot_context(props: dict[str, Any]) -> int | None:
+    """The context of one slot as llama-server reports it (``/props``), None when it does not."""
+    settings = props.get("default_generation_settings")
+    n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+    return n_ctx if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) and n_ctx > 0 else None
 
 
 def _server_build(props: dict[str, Any]) -> str | None:

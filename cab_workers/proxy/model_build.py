@@ -92,6 +92,23 @@ def build_id_from_models(payload: Any, model: str) -> str | None:
     return _bounded(" ".join(parts))
 
 
+def context_from_models(payload: Any, model: str) -> int | None:
+    """The context ``model`` is served with, as a ``/models`` payload reports it: vLLM's and SGLang's
+    ``max_model_len``, llama.cpp's ``meta.n_ctx`` (one slot's); None when the server does not say."""
+    entry = next((e for e in _entries(payload) if e.get("id") == model), None)
+    if entry is None:
+        return None
+    server = server_of(entry)
+    if server in ("vllm", "sglang"):
+        raw = entry.get("max_model_len")
+    elif server == "llamacpp":
+        meta = entry.get("meta")
+        raw = meta.get("n_ctx") if isinstance(meta, Mapping) else None
+    else:
+        return None
+    return raw if isinstance(raw, int) and _value("max_model_len", raw) is not None and raw > 0 else None
+
+
 def server_of(entry: Mapping[str, Any]) -> str:
     """Which kind of server listed ``entry``: vllm, sglang, llamacpp, openai or remote."""
     owner = entry.get("owned_by")

@@ -4,6 +4,7 @@
     listing.status        200, or whatever the server answered (401, 404, 503, ...): data, not errors
     listing.ids           the model ids listed (empty when the body is not an OpenAI model list)
     listing.build_id(m)   model_build.build_id_from_models(listing.payload, m)
+    listing.context(m)    model_build.context_from_models(listing.payload, m)
 
 Only the absence of an HTTP answer raises: ``InfraError``, one line naming the URL (masked by
 ``cab_core.masking.mask_url``) and what failed (connection refused, name not resolved, TLS, timed
@@ -36,7 +37,7 @@ import structlog
 
 from cab_core.errors import CabError, ConfigError, InfraError
 from cab_core.masking import mask_url
-from cab_workers.proxy.model_build import build_id_from_models, listed_models
+from cab_workers.proxy.model_build import build_id_from_models, context_from_models, listed_models
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,18 @@ class ModelsListing:
     def build_id(self, model: str) -> str | None:
         """``model``'s build id (``model_build``), or None when it is not listed."""
         return build_id_from_models(self.payload, model) if self.is_listing else None
+
+    def context(self, model: str) -> int | None:
+        """The context ``model`` is served with, when the server says (``model_build``)."""
+        return context_from_models(self.payload, model) if self.is_listing else None
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """What a server's listing says of one model: its build id and context (None: not said)."""
+
+    build_id: str | None = None
+    context_tokens: int | None = None
 
 
 def models_url(base_url: str) -> str:
@@ -190,26 +203,28 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 class BuildIds:
-    """Remote model build ids by (base URL, model), asked at most once per ``ttl_s`` per host: what
-    a cell records as ``model_build_id`` (None when the endpoint does not list the model or did not
-    answer; the cell then records the model id). Thread-safe; a failure never fails a cell."""
+    """What remote servers say of their models (build id, context) by (base URL, model), asked at most
+    once per ``ttl_s`` per host: a cell records the build id as ``model_build_id`` and tells its TUI the
+    context (both None when the endpoint does not list the model or did not answer; the cell then
+    records the model id and the TUI keeps its default). Thread-safe; a failure never fails a cell."""
 
     def __init__(self, ttl_s: float = 300.0, *, ca_bundle: Path | None = None) -> None:
         self.ttl_s, self.ca_bundle = ttl_s, ca_bundle
-        self._known: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._known: dict[tuple[str, str], tuple[float, ServedModel]] = {}
         self._lock = threading.Lock()
 
-    def get(self, base_url: str, api_key: str | None, model: str) -> str | None:
+    def get(self, base_url: str, api_key: str | None, model: str) -> ServedModel:
         now = time.monotonic()
         with self._lock:
             hit = self._known.get((base_url, model))
         if hit is not None and now - hit[0] < self.ttl_s:
             return hit[1]
         try:
-            found = fetch_models(base_url, api_key, ca_bundle=self.ca_bundle).build_id(model)
+            listing = fetch_models(base_url, api_key, ca_bundle=self.ca_bundle)
+            found = ServedModel(listing.build_id(model), listing.context(model))
         except CabError as e:
             log.warning("model_build_id_unknown", url=mask_url(base_url), error=str(e)[:200])
-            found = None
+            found = ServedModel()
         with self._lock:
             self._known[(base_url, model)] = (now, found)
         return found

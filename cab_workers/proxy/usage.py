@@ -223,6 +223,11 @@ class Tally:
             if isinstance(choice.get("text"), str):
                 self._generated.append(choice["text"])
 
+    @property
+    def generated(self) -> str:
+        """What the model generated so far: text, reasoning, refusals, tool-call names and arguments."""
+        return "".join(self._generated)
+
     def _text_of(self, message: dict[str, Any]) -> None:
         for key in ("content", "reasoning_content", "refusal"):
             if isinstance(message.get(key), str):
@@ -264,6 +269,6 @@ class Tally:
             return {**self.timings, "estimated": False}
         return {
             "prompt_tokens": estimate_tokens(prompt_text(request_body)),
-            "completion_tokens": estimate_tokens("".join(self._generated)),
+            "completion_tokens": estimate_tokens(self.generated),
             "estimated": True,
         }

@@ -96,6 +96,8 @@ def test_the_cell_ends_classified_with_what_the_real_server_reported(
         assert failure.failure_class in (FailureClass.none, FailureClass.agent), why
         assert r.axes is not None, why
     assert "sha256:" in r.identity.model_build_id and "llama.cpp b" in r.identity.model_build_id
+    (endpoint,) = [s for s in r.spans if s.kind == "endpoint"]
+    assert endpoint.attrs.get("context_tokens") == 32768  # one slot's context, what the TUI was told
     assert r.model_calls, f"{tui} never reached the server ({why})"
     answered = [c for c in r.model_calls if c.http_status == 200 and c.error is None]
     for call in answered:  # the server's own usage, never an estimate

@@ -81,6 +81,7 @@ def test_oracle_passes_with_tokens_spans_and_recording(host: HostContext, no_lef
     assert len({s.trace_id for s in r.spans}) == 1
     endpoint = next(s for s in r.spans if s.kind == "endpoint")
     assert (endpoint.name, endpoint.attrs["model_build_id"]) == ("scripted", "scripted/oracle")
+    assert "context_tokens" not in endpoint.attrs  # the scripted endpoint serves no model: nothing told
     container = next(s for s in r.spans if s.kind == "container")
     assert container.parent_id == next(s for s in r.spans if s.kind == "adapter_run").span_id
     assert r.identity.image_digest and r.identity.image_digest.startswith("sha256:")

@@ -112,6 +112,7 @@ def test_one_server_is_shared_answers_with_usage_and_stops_when_idle(models: Loc
     second = models.acquire(LOCAL_MODEL)
     assert second == first
     assert "sha256:" in first.build_id and "llama.cpp b" in first.build_id
+    assert first.context_tokens == 32768  # one slot's, as the server reports it: what the agents are told
     answer = _chat(first.base_url)
     assert answer.status_code == 200
     assert answer.json()["usage"]["prompt_tokens"] > 0

@@ -170,19 +170,9 @@ def test_an_agent_that_hangs_up_mid_call_has_it_recorded_and_cancelled(
     not_infra(grant, calls)
 
 
-@pytest.mark.parametrize(
-    ("path", "capture", "tokens"),
-    [("responses", "responses_stream.sse", (26, 8)), ("chat/completions", "chat_stream_usage.sse", (29, 16))],
-)
-def test_an_agent_that_hangs_up_after_the_streams_own_end_has_its_call_answered(
-    proxy: ModelProxy, slow: tuple[SlowUpstream, str], path: str, capture: str, tokens: tuple[int, int]
-) -> None:
-    """codex drops its connection on ``response.completed``, and llama-server closes the stream only
-    after it: whichever comes first, the call was answered (the CI run where the hang-up won recorded
-    every codex call as cut short, its tokens estimated)."""
-    upstream, url = slow
-    upstream.first = (LLAMA_SERVER / capture).read_bytes()  # a whole answer; the server never closes it
-    grant = proxy.open_cell(f"cut/ended/{uuid.uuid4().hex[:8]}", Upstream(url))
+def read_to_the_end(grant: CellGrant, path: str, end: bytes, got_end: threading.Event, hang_up: bool) -> None:
+    """An agent reading a stream until its end event; then it hangs up, or reads on (its server never
+    closes the stream) until its connection ends."""
     responses = {"model": "gemma3-270m", "stream": True, "input": "Say hi."}
     payload = responses if path == "responses" else body(True)
     headers = {"Authorization": f"Bearer {grant.token}"}
@@ -193,11 +183,42 @@ def test_an_agent_that_hangs_up_after_the_streams_own_end_has_its_call_answered(
     ):
         for chunk in resp.iter_raw():
             got += chunk
-            if got.rstrip().endswith(upstream.first.rstrip()[-60:]):
-                break  # the agent has the end event and hangs up
+            if got.rstrip().endswith(end):
+                got_end.set()
+                if hang_up:
+                    return
+
+
+@pytest.mark.parametrize("hang_up", [True, False], ids=["agent-hangs-up", "cell-ends"])
+@pytest.mark.parametrize(
+    ("path", "capture", "tokens"),
+    [("responses", "responses_stream.sse", (26, 8)), ("chat/completions", "chat_stream_usage.sse", (29, 16))],
+)
+def test_a_stream_whose_own_end_came_is_answered_however_its_connection_ends(
+    proxy: ModelProxy,
+    slow: tuple[SlowUpstream, str],
+    path: str,
+    capture: str,
+    tokens: tuple[int, int],
+    hang_up: bool,
+) -> None:
+    """codex drops its connection on ``response.completed``, and llama-server ends the stream only
+    after it; an agent that exits at once ends its cell while the stream is still open. Either way the
+    call was answered (the CI run where the hang-up won recorded codex's only call as cut short)."""
+    upstream, url = slow
+    upstream.first = (LLAMA_SERVER / capture).read_bytes()  # a whole answer; the server never closes it
+    grant = proxy.open_cell(f"cut/ended/{uuid.uuid4().hex[:8]}", Upstream(url))
+    got_end = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        end = upstream.first.rstrip()[-60:]
+        agent = pool.submit(read_to_the_end, grant, path, end, got_end, hang_up)
+        assert got_end.wait(WAIT_S), "the agent never got the end event"
+        if hang_up:
+            assert agent.exception(WAIT_S) is None
+            assert wait_until(lambda: grant.record.calls), "the call was not recorded"
+        calls = proxy.close_cell(grant.token)
+        agent.exception(WAIT_S)  # the agent's read has ended, however
     assert upstream.closed.wait(WAIT_S), "the upstream request was not closed"
-    assert wait_until(lambda: grant.record.calls), "the call was not recorded"
-    calls = proxy.close_cell(grant.token)
     (call,) = calls
     assert call.error is None and call.http_status == 200 and call.ttft_ms is not None
     assert (call.prompt_tokens, call.completion_tokens) == tokens and call.estimated is False

@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from cab_workers.proxy.model_build import MAX_BUILD_ID_CHARS, build_id_from_models, listed_models
+from cab_workers.proxy.model_build import (
+    MAX_BUILD_ID_CHARS,
+    build_id_from_models,
+    context_from_models,
+    listed_models,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -263,3 +268,29 @@ def test_listed_models_in_the_server_order() -> None:
     assert listed_models(LLAMACPP) == ("gemma3-270m",)
     assert listed_models(MALFORMED["id_not_a_string"]) == ()
     assert listed_models(None) == ()
+
+
+CONTEXTS = {
+    "vllm": (VLLM, "Qwen/Qwen2.5-7B-Instruct", 32768),
+    "vllm_lora": (VLLM, "sql-lora", None),  # an adapter says no max_model_len
+    "vllm_hub_name": (VLLM_HUB, "meta-llama/Llama-3.1-8B-Instruct", 131072),
+    "sglang": (SGLANG, "Qwen/Qwen2.5-7B-Instruct", 32768),
+    "llamacpp": (LLAMACPP, "gemma3-270m", 32768),  # meta.n_ctx: one slot's, not the training context
+    "openai": (OPENAI, "gpt-4o-2024-08-06", None),
+    "other_server": (OLLAMA, "llama3.2:latest", None),
+    "unlisted": (VLLM, "not/listed", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONTEXTS))
+def test_the_context_a_server_serves_a_model_with_is_what_its_listing_says(case: str) -> None:
+    payload, model, context = CONTEXTS[case]
+    assert context_from_models(payload, model) == context
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2**70, "32768", 1.5, None, [32768]])
+def test_a_context_that_is_no_positive_int_is_unknown(bad: Any) -> None:
+    vllm = {"data": [{"id": "m", "owned_by": "vllm", "max_model_len": bad}]}
+    llamacpp = {"data": [{"id": "m", "owned_by": "llamacpp", "meta": {"n_ctx": bad}}]}
+    assert context_from_models(vllm, "m") is None and context_from_models(llamacpp, "m") is None
+    assert context_from_models({"data": [{"id": "m", "owned_by": "llamacpp", "meta": "x"}]}, "m") is None
