@@ -69,7 +69,7 @@ def _replay_cell(settings: Settings, store: ResultStore, cell_id: str, attempt: 
         f"replaying [bold]{cell_id}[/] attempt {plan.recorded.identity.attempt}: "
         f"{len(plan.exchanges)} recorded answers, no endpoint"
     )
-    replays = {plan.cell.cell_id: ReplayBook(plan.exchanges)}
+    replays = {plan.cell.cell_id: ReplayBook(plan.exchanges, context_tokens=plan.context_tokens)}
     with LocalHost(settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), replays=replays) as host:
         assert host.ctx is not None
         with console.status("running the replay"):
@@ -114,7 +114,7 @@ def _replay_sweep(settings: Settings, store: ResultStore, sweep_id: str, slots: 
     if changed:
         err_console.print(f"warning: {len(changed)} cells' task prompts changed since they were recorded")
     by_replay_id = {p.cell.cell_id: p for p in plans}
-    replays = {p.cell.cell_id: ReplayBook(p.exchanges) for p in plans}
+    replays = {p.cell.cell_id: ReplayBook(p.exchanges, context_tokens=p.context_tokens) for p in plans}
     differing: list[str] = []
     sweep_plan = SweepPlan(to_run=[(p.cell, store.next_attempt(p.cell.cell_id)) for p in plans], skipped=[])
     with LocalHost(settings, progress=lambda m: console.print(f"  [dim]{m}[/]"), replays=replays) as host:

@@ -244,7 +244,9 @@ class LocalHost:
 
         if server is not None:
             served = ServedModel(server.build_id, server.context_tokens)
-        elif upstream.replay is None and not asks_for_scripted(cell):
+        elif upstream.replay is not None:  # the recorded TUI's context, told again
+            served = ServedModel(context_tokens=upstream.replay.context_tokens)
+        elif not asks_for_scripted(cell):
             served = self._build_ids.get(upstream.base_url, upstream.api_key, cell.model)
         else:
             served = ServedModel()

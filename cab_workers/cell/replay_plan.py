@@ -42,6 +42,13 @@ class ReplayPlan:
     prompt_changed: bool
     """The task's prompt is not the one recorded (the replay may diverge)."""
 
+    @property
+    def context_tokens(self) -> int | None:
+        """The context the recorded TUI was told (its ``endpoint`` span), told again on the replay."""
+        spans = self.recorded.spans
+        told = next((s.attrs.get("context_tokens") for s in spans if s.kind == "endpoint"), None)
+        return told if isinstance(told, int) and not isinstance(told, bool) and told > 0 else None
+
 
 def plan_replay(
     store: ResultStore, catalog: TaskCatalog, adapters: list[str], cell_id: str, attempt: int | None = None

@@ -21,8 +21,10 @@ Match = Literal["hash", "order"]
 class ReplayBook:
     """Recorded exchanges, each served once; thread-safe."""
 
-    def __init__(self, exchanges: Iterable[Exchange]) -> None:
+    def __init__(self, exchanges: Iterable[Exchange], *, context_tokens: int | None = None) -> None:
         self._unused = sorted(exchanges, key=lambda e: e.seq)
+        self.context_tokens = context_tokens
+        """The context the recorded cell's TUI was told (None: it was told its default)."""
         self._lock = threading.Lock()
 
     def take(self, request_hash: str, endpoint_path: str) -> tuple[Exchange, Match] | None:

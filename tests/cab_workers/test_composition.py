@@ -11,13 +11,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from structlog.testing import capture_logs
 
-from cab_core.schema import CellSpec, SamplingOverride
+from cab_core.schema import CellSpec, ReplayEndpointSpec, SamplingOverride
 from cab_core.settings import Settings
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand, load_sweep
 from cab_workers.composition import LocalHost, asks_for_scripted
+from cab_workers.proxy import ReplayBook
+from tests.cab_workers.proxy.conftest import serve
 
 pytestmark = pytest.mark.docker
 
@@ -90,3 +96,41 @@ def test_the_sweeps_sampling_override_reaches_the_proxy_of_every_cell(images, tm
         (call,) = session.close().calls
     assert answer.status_code == 200
     assert (call.sampling, call.sampling_forced) == ({"temperature": 0.9}, {"temperature": 0.0, "seed": 3})
+
+
+def test_a_session_carries_the_context_its_server_serves_and_a_replay_the_recorded_one(
+    images,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    """What the cell's TUI is told: a remote server's listed context (vLLM's ``max_model_len``), the
+    recorded cell's on a replay, nothing from a server that does not say."""
+    listing = {
+        "data": [{"id": "scripted/oracle", "object": "model", "owned_by": "vllm", "max_model_len": 4096}]
+    }
+
+    async def models(request: Request) -> JSONResponse:
+        return JSONResponse(listing)
+
+    replay = one_cell(tmp_path, "scripted")
+    replay = replay.model_copy(
+        update={"policy": replay.policy.model_copy(update={"endpoint": ReplayEndpointSpec()})}
+    )
+    settings = Settings(home=tmp_path / "home", tasks_dir=REPO / "tasks", images_dir=REPO / "images")
+    books = {replay.cell_id: ReplayBook([], context_tokens=2048)}
+    with (
+        serve(Starlette(routes=[Route("/v1/models", models)])) as url,
+        LocalHost(settings, replays=books) as host,
+    ):
+        assert host.ctx is not None
+        told = {}
+        for name, cell in (
+            ("remote", one_cell(tmp_path, url)),
+            ("replay", replay),
+            ("scripted", one_cell(tmp_path, "scripted")),
+        ):
+            session = host.ctx.open_model(cell)
+            told[name] = (session.context_tokens, session.build_id)
+            session.close()
+    assert told["remote"] == (4096, "vllm:scripted/oracle max_model_len=4096")
+    assert told["replay"] == (2048, None)
+    assert told["scripted"] == (None, None)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cab_core.errors import ConfigError
-from cab_core.schema import Budget, Exchange, ReplayEndpointSpec
+from cab_core.schema import Budget, Exchange, ReplayEndpointSpec, Span
 from cab_core.store import ResultStore
 from cab_scheduler.catalog import TaskCatalog
 from cab_workers.cell.replay_plan import compare, plan_replay, plan_sweep_replay
@@ -87,6 +89,22 @@ def test_unknown_sweeps_and_cells_are_config_errors_naming_what_exists(store: Re
         plan_sweep_replay(store, CATALOG, ADAPTERS, "demo2")
     with pytest.raises(ConfigError, match="no result for cell"):
         plan_replay(store, CATALOG, ADAPTERS, "demo/reference/scripted/oracle/polyglot/nope")
+
+
+@pytest.mark.parametrize(
+    ("told", "again"), [(32768, 32768), (None, None), ("32768", None), (True, None), (0, None)]
+)
+def test_a_replay_tells_the_tui_the_context_the_recorded_one_was_told(
+    store: ResultStore, told: Any, again: int | None
+) -> None:
+    attrs = {"model_build_id": "m"} | ({} if told is None else {"context_tokens": told})
+    span = Span(
+        trace_id="1" * 32, span_id="2" * 32, kind="endpoint", name="local",
+        started_at=datetime.now(UTC), duration_ms=1.0, attrs=attrs,
+    )  # fmt: skip
+    result = make_result(sweep_id="demo", tui="reference", model="scripted/oracle", task_id=TASK)
+    store.upsert_result(result.model_copy(update={"exchanges": [ANSWER], "spans": [span]}))
+    assert plan_replay(store, CATALOG, ADAPTERS, result.identity.cell_id).context_tokens == again
 
 
 def test_compare_flags_each_axis_that_moved_and_nothing_else() -> None:
