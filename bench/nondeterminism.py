@@ -14,10 +14,11 @@ For every TUI and task it then reads the store and prints, for each sweep:
 - **first prompts**: distinct first prompts among the reruns (the text the model reads: messages or
   input, ids and client metadata left out; codex's requests differ in session ids on every run). One
   means the reruns asked the same thing, so any difference in their first answers is the model's;
-- **first answers**: distinct first answers, compared on what the model generated (its text, tool-call
-  names and arguments; ids and timestamps left out). One of three: the reruns agree; three: every
-  rerun got another answer;
-- **all answers**: distinct answer sequences over the whole cell (each rerun's answers in order);
+- **first answers**: distinct first answers among the reruns whose first answer is whole, compared on
+  what the model generated (its text, tool-call names and arguments; ids and timestamps left out). An
+  answer cut short by the agent's deadline holds what had come by then and is not compared. One of
+  three: the reruns agree; three: every rerun got another answer;
+- **all answers**: distinct answer sequences among the reruns whose answers are all whole;
 - **sampling sent / set by cab**: what the TUI's first call sent, and what the proxy set on every call.
 
 The ratio line compares the two sweeps: distinct first answers with the TUIs' sampling / with
@@ -111,7 +112,9 @@ def run_sweep(path: Path, home: Path, reruns: int, workdir: Path) -> str:
 def cell_view(store: ResultStore, result: CellResult) -> dict[str, Any]:
     """One rerun: its first prompt, its answers, the sampling its first call sent and cab set."""
     exchanges = store.exchanges(result.identity.cell_id, result.identity.attempt)
-    answers = [digest(answer_of(ex)) for ex in exchanges if ex.http_status == 200]
+    whole = {c.seq for c in result.model_calls if c.http_status == 200 and c.error is None}
+    # an answer cut short (the agent's deadline) holds what had come by then: not comparable
+    answers = [digest(answer_of(ex)) if ex.seq in whole else None for ex in exchanges]
     first_call = result.model_calls[0] if result.model_calls else None
     return {
         "run": result.identity.run,
@@ -132,11 +135,15 @@ def summarise(store: ResultStore, sweep_id: str) -> dict[tuple[str, str], dict[s
     out = {}
     for key, runs in sorted(groups.items()):
         runs.sort(key=lambda r: r["run"])
+        firsts = [r["first_answer"] for r in runs if r["first_answer"] is not None]
+        cells = [tuple(r["answers"]) for r in runs if r["answers"] and None not in r["answers"]]
         out[key] = {
             "reruns": len(runs),
             "first_prompts": len({r["first_prompt"] for r in runs}),
-            "first_answers": len({r["first_answer"] for r in runs}),
-            "all_answers": len({tuple(r["answers"]) for r in runs}),
+            "first_answers": len(set(firsts)),
+            "whole_first_answers": len(firsts),
+            "all_answers": len(set(cells)),
+            "whole_cells": len(cells),
             "runs": runs,
         }
     return out
@@ -153,12 +160,19 @@ def show(found: dict[str, dict[tuple[str, str], dict[str, Any]]]) -> None:
             first = g["runs"][0]
             sent = ", ".join(f"{k}={v}" for k, v in sorted(first["sent"].items())) or "-"
             forced = ", ".join(f"{k}={v}" for k, v in sorted(first["set"].items())) or "-"
-            row = (g["reruns"], g["first_prompts"], g["first_answers"], g["all_answers"])
-            table.add_row(tui, task, name, *map(str, row), sent, forced)
-    Console().print(table)
+            row = (
+                str(g["reruns"]),
+                str(g["first_prompts"]),
+                f"{g['first_answers']} of {g['whole_first_answers']} whole",
+                f"{g['all_answers']} of {g['whole_cells']} whole",
+            )
+            table.add_row(tui, task, name, *row, sent, forced)
+    Console(width=200).print(table)
     default, t0 = (sum(g["first_answers"] for g in found[n].values()) for n in ("default", "t0"))
     ratio = f"{default / t0:.2f}" if t0 else "n/a"
-    Console().print(f"distinct first answers, TUIs' sampling / temperature 0: {default} / {t0} = {ratio}")
+    Console(width=200).print(
+        f"distinct whole first answers, TUIs' sampling / temperature 0: {default} / {t0} = {ratio}"
+    )
 
 
 def main() -> None:
