@@ -126,7 +126,8 @@ class Call:
         """Record a try cut short by ``reason``; ``tally``: what its answer carried so far (None: the
         request never went upstream, so it cost nothing)."""
         self.record(attempt, started, at, error=reason, response=response, **self.cut_tokens(tally), **fields)
-        self.log.warning("proxy_call_cut", path=self.path, attempt=attempt, reason=reason)
+        # the agent's own end (its deadline, its exit): recorded on the call, no fault of cab's to warn of
+        self.log.info("proxy_call_cut", path=self.path, attempt=attempt, reason=reason)
 
     def cut_tokens(self, tally: Tally | None) -> dict[str, Any]:
         """Token fields of a cut try: the usage if it came, else estimates of the prompt and of what the
