@@ -49,6 +49,7 @@ from rich.table import Table  # noqa: E402
 from cab_core.schema import CellResult, Exchange  # noqa: E402
 from cab_core.settings import Settings  # noqa: E402
 from cab_core.store import ResultStore  # noqa: E402
+from cab_workers.proxy.call import SSE  # noqa: E402
 from cab_workers.proxy.usage import Tally, canonical_json  # noqa: E402
 
 SWEEPS = {"default": REPO / "examples/real-model-default.yaml", "t0": REPO / "examples/real-model-t0.yaml"}
@@ -57,16 +58,7 @@ console = Console(stderr=True)
 
 def answer_of(exchange: Exchange) -> str:
     """What the model generated in one recorded answer: text, reasoning, tool-call names and arguments."""
-    tally = Tally()
-    if "event-stream" in exchange.content_type:
-        tally.feed_sse(exchange.response_body)
-        tally.end_sse()
-    else:
-        try:
-            tally.feed_json(json.loads(exchange.response_body))
-        except ValueError:
-            return ""
-    return tally.generated
+    return Tally.of(exchange.response_body, stream=exchange.content_type.startswith(SSE)).generated
 
 
 PROMPT_KEYS = ("instructions", "system", "messages", "prompt", "input", "tools")

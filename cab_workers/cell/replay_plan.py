@@ -28,6 +28,7 @@ from cab_core.store import ResultStore, task_bundles
 from cab_core.task_bundle import short, unpack
 from cab_scheduler.catalog import TaskCatalog
 from cab_scheduler.sweep import expand
+from cab_workers.proxy.model_build import as_context
 
 REPLAY_SUFFIX = ".replay"
 
@@ -47,7 +48,7 @@ class ReplayPlan:
         """The context the recorded TUI was told (its ``endpoint`` span), told again on the replay."""
         spans = self.recorded.spans
         told = next((s.attrs.get("context_tokens") for s in spans if s.kind == "endpoint"), None)
-        return told if isinstance(told, int) and not isinstance(told, bool) and told > 0 else None
+        return as_context(told)
 
 
 def plan_replay(

@@ -37,6 +37,7 @@ from cab_core.errors import ConfigError, ImageError, InfraError
 from cab_workers.host.gpus import GpuInfo
 from cab_workers.host.images import ImageBuilder
 from cab_workers.host.services import RunningService, Services, ServiceSpec
+from cab_workers.proxy.model_build import as_context
 
 log = structlog.get_logger(__name__)
 
@@ -292,7 +293,7 @@ def _slot_context(props: dict[str, Any]) -> int | None:
     """The context of one slot as llama-server reports it (``/props``), None when it does not."""
     settings = props.get("default_generation_settings")
     n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
-    return n_ctx if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) and n_ctx > 0 else None
+    return as_context(n_ctx)
 
 
 def _server_build(props: dict[str, Any]) -> str | None:

@@ -297,10 +297,9 @@ async def _replay(request: web.Request, call: Call, book: ReplayBook) -> web.Str
         call.record(1, started, at, error="replay: no recorded answer left for this request")
         return call.fail(502, "replay_miss", "replay: the agent made a call the recorded cell did not")
     ex, match = found
-    tally, ttft = Tally(), None
-    if ex.content_type.startswith(SSE):
-        tally.feed_sse(ex.response_body)
-        tally.end_sse()
+    stream = ex.content_type.startswith(SSE)
+    tally, ttft = Tally.of(ex.response_body, stream), None
+    if stream:
         out = web.StreamResponse(status=ex.http_status, headers={"content-type": ex.content_type})
         await out.prepare(request)
         for event in ex.response_body.split(b"\n\n"):
@@ -308,8 +307,6 @@ async def _replay(request: web.Request, call: Call, book: ReplayBook) -> web.Str
                 await out.write(event + b"\n\n")
                 ttft = ttft or round((time.monotonic() - started) * 1000, 3)
     else:
-        with contextlib.suppress(ValueError):
-            tally.feed_json(json.loads(ex.response_body))
         headers = {"content-type": ex.content_type} if ex.content_type else {}
         out = web.Response(body=ex.response_body, status=ex.http_status, headers=headers)
     call.record(

@@ -77,7 +77,7 @@ def listed_models(payload: Any) -> tuple[str, ...]:
 def build_id_from_models(payload: Any, model: str) -> str | None:
     """The build id of ``model`` in a ``/models`` payload (the module docstring has the format), or
     None when the payload is not a model list or does not list ``model``."""
-    entry = next((e for e in _entries(payload) if e.get("id") == model), None)
+    entry = _entry(payload, model)
     if entry is None:
         return None
     server = server_of(entry)
@@ -95,7 +95,7 @@ def build_id_from_models(payload: Any, model: str) -> str | None:
 def context_from_models(payload: Any, model: str) -> int | None:
     """The context ``model`` is served with, as a ``/models`` payload reports it: vLLM's and SGLang's
     ``max_model_len``, llama.cpp's ``meta.n_ctx`` (one slot's); None when the server does not say."""
-    entry = next((e for e in _entries(payload) if e.get("id") == model), None)
+    entry = _entry(payload, model)
     if entry is None:
         return None
     server = server_of(entry)
@@ -106,7 +106,13 @@ def context_from_models(payload: Any, model: str) -> int | None:
         raw = meta.get("n_ctx") if isinstance(meta, Mapping) else None
     else:
         return None
-    return raw if isinstance(raw, int) and _value("max_model_len", raw) is not None and raw > 0 else None
+    return as_context(raw)
+
+
+def as_context(raw: Any) -> int | None:
+    """``raw`` when it is a context size (an int in [1, 2**63)), else None (unknown): what a server,
+    its ``/props`` or a recorded span says is never trusted further."""
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < _MAX_NUMBER else None
 
 
 def server_of(entry: Mapping[str, Any]) -> str:
@@ -119,6 +125,11 @@ def server_of(entry: Mapping[str, Any]) -> str:
     if owner in OPENAI_OWNERS:
         return "openai"
     return "remote"
+
+
+def _entry(payload: Any, model: str) -> Mapping[str, Any] | None:
+    """The entry listing ``model`` in a ``/models`` payload, or None."""
+    return next((e for e in _entries(payload) if e.get("id") == model), None)
 
 
 def _entries(payload: Any) -> list[Mapping[str, Any]]:

@@ -16,6 +16,7 @@ would lose the call's record.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -190,6 +191,18 @@ class Tally:
         self._generated: list[str] = []
         self._pending = b""
 
+    @classmethod
+    def of(cls, body: bytes, stream: bool) -> Tally:
+        """The tally of one whole recorded answer: an SSE stream, else a JSON body (not JSON: empty)."""
+        tally = cls()
+        if stream:
+            tally.feed_sse(body)
+            tally.end_sse()
+        else:
+            with contextlib.suppress(ValueError):  # JSONDecodeError, UnicodeDecodeError
+                tally.feed_json(json.loads(body))
+        return tally
+
     def feed_json(self, obj: Any) -> None:
         """One response object, or one decoded stream event."""
         if not isinstance(obj, dict):
@@ -254,7 +267,8 @@ class Tally:
         payload = b"\n".join(lines)
         if payload == b"[DONE]":
             self.ended = True
-        if not payload or payload == b"[DONE]":
+            return
+        if not payload:
             return
         try:
             self.feed_json(json.loads(payload))
